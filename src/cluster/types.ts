@@ -215,6 +215,12 @@ export type UpdateState =
 
 export interface ServiceObject extends Meta {
   Spec: ServiceSpec;
+  /**
+   * The store index at which Spec last changed (set by controlapi on create and update to
+   * `tx.index + 1`, the index of its own commit). Tasks carry the SpecVersion they were made
+   * from; the CLI's `_up-to-date` task filter compares the two.
+   */
+  SpecVersion?: Version;
   PreviousSpec?: ServiceSpec;
   Endpoint: {
     Spec: EndpointSpec;
