@@ -66,6 +66,8 @@ export interface NodeObject extends Meta {
   };
   Status: { State: NodeState; Message?: string; Addr: string };
   ManagerStatus?: { Leader?: boolean; Reachability: 'unknown' | 'unreachable' | 'reachable'; Addr: string };
+  /** The host's own address on each overlay network (its bridge and the gateway of its tasks). */
+  Attachments?: { NetworkID: string; Addr: string }[];
 }
 
 // ---------- services and tasks ----------
