@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { sleep } from '../../src/util/clock.js';
 import { isAlive, killTrees } from './pids.js';
@@ -20,17 +20,26 @@ export interface SpawnInHostOptions {
  * that outlives it, so a failing test can show what every process said.
  */
 export class LabProcess {
-  readonly exited: Promise<ProcessExit>;
+  readonly pid: number;
+  private readonly exitPromise: Promise<ProcessExit>;
   private exit: ProcessExit | undefined;
 
   private constructor(
     readonly host: string,
     readonly name: string,
-    readonly pid: number,
     readonly logPath: string,
-    exited: Promise<ProcessExit>,
+    private readonly child: ChildProcess,
   ) {
-    this.exited = exited.then((e) => (this.exit = e));
+    this.pid = child.pid!;
+    this.exitPromise = new Promise<ProcessExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal }))).then(
+      (e) => (this.exit = e),
+    );
+  }
+
+  /** Resolves when the process has exited; while awaited, the child keeps the event loop alive. */
+  get exited(): Promise<ProcessExit> {
+    this.child.ref();
+    return this.exitPromise;
   }
 
   /** Spawns `argv` (already wrapped to enter the host) and resolves once the process exists. */
@@ -42,10 +51,10 @@ export class LabProcess {
         child.once('spawn', resolve);
         child.once('error', reject);
       });
+      const proc = new LabProcess(host, name, logPath, child);
       // A test that forgets to destroy its lab must not hang on its children; leftovers are swept later.
       child.unref();
-      const exited = new Promise<ProcessExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-      return new LabProcess(host, name, child.pid!, logPath, exited);
+      return proc;
     } finally {
       closeSync(fd);
     }
