@@ -59,7 +59,10 @@ export class Allocator {
   }
 
   private allocate(tx: WriteTx): void {
-    for (const net of tx.list('networks')) if (!net.DriverState.Options[VXLAN_ID_OPTION]) this.allocateNetwork(tx, net);
+    // Ingress first, so it gets the pool's first subnet (10.0.0.0/24) as in Docker.
+    const unallocated = tx.list('networks').filter((n) => !n.DriverState.Options[VXLAN_ID_OPTION]);
+    unallocated.sort((a, b) => Number(!!b.Spec.Ingress) - Number(!!a.Spec.Ingress));
+    for (const net of unallocated) this.allocateNetwork(tx, tx.get('networks', net.ID)!);
     this.syncPools(tx);
     for (const node of tx.list('nodes')) this.allocateNode(tx, node.ID);
     for (const svc of tx.list('services')) this.allocateService(tx, svc);

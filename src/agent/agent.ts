@@ -1,0 +1,198 @@
+import type { Logger } from '../util/logger.js';
+import type { Clock } from '../util/clock.js';
+import { errorMessage } from '../util/errors.js';
+import { TASK_STATES, type TaskObject, type TaskState, type TaskStatus } from '../cluster/types.js';
+import type { TaskExecutor, TaskExit } from '../runtime/types.js';
+import type { AgentControlPlane } from './control-plane.js';
+import { buildRunSpec, type BridgeProvider } from './run-spec.js';
+
+const idx = (s: TaskState): number => TASK_STATES.indexOf(s);
+const RUNNING = idx('running');
+
+export interface AgentOptions {
+  nodeId: string;
+  controlPlane: AgentControlPlane;
+  executor: TaskExecutor;
+  bridges: BridgeProvider;
+  log: Logger;
+  clock: Clock;
+}
+
+interface Handled {
+  task: TaskObject;
+  stopping: boolean;
+  /** Set once the process is started (or adopted), so a stop knows there is something to stop. */
+  started: boolean;
+}
+
+/**
+ * The worker side on every host: walks the tasks assigned to this node through
+ * accepted → preparing → starting → running, reports how they end, and stops those the
+ * managers no longer want. Status reports are batched into one write per tick.
+ */
+export class Agent {
+  private readonly handled = new Map<string, Handled>();
+  private readonly outbox = new Map<string, TaskStatus>();
+  private flushing?: Promise<void>;
+  private unwatch?: () => void;
+  private stopped = false;
+
+  constructor(private readonly o: AgentOptions) {}
+
+  async start(): Promise<void> {
+    await this.adoptSurvivors();
+    this.unwatch = this.o.controlPlane.watchAssignments(this.o.nodeId, (tasks) => this.reconcile(tasks));
+  }
+
+  /** Stops watching and stops every task this agent runs (a clean daemon shutdown or leaving the swarm). */
+  async stop(removeTasks: boolean): Promise<void> {
+    this.stopped = true;
+    this.unwatch?.();
+    const all = [...this.handled.values()];
+    await Promise.all(all.map(async (h) => {
+      h.stopping = true;
+      if (removeTasks) await this.o.executor.remove(h.task.ID).catch((err) => this.o.log.warn({ err, task: h.task.ID }, 'task cleanup failed'));
+    }));
+    await this.flushing;
+  }
+
+  /** After a daemon restart: tasks that kept running are adopted; the store learns of those that were lost. */
+  private async adoptSurvivors(): Promise<void> {
+    const survivors = await this.o.executor.list();
+    const assigned = new Map<string, TaskObject>();
+    const unwatch = this.o.controlPlane.watchAssignments(this.o.nodeId, (tasks) => {
+      for (const t of tasks) assigned.set(t.ID, t);
+    });
+    unwatch();
+    for (const s of survivors) {
+      const task = assigned.get(s.taskId);
+      const wanted = task && idx(task.DesiredState) <= RUNNING && idx(task.Status.State) <= RUNNING;
+      if (s.running && wanted) {
+        const started = await this.o.executor.adopt(s.taskId);
+        if (started) {
+          const h: Handled = { task, stopping: false, started: true };
+          this.handled.set(task.ID, h);
+          this.o.log.info({ task: task.ID, pid: started.pid }, 'adopted a task that kept running across the restart');
+          void this.awaitExit(h);
+          continue;
+        }
+      }
+      if (!task) await this.o.executor.remove(s.taskId).catch((err) => this.o.log.warn({ err, task: s.taskId }, 'removing an orphaned task failed'));
+    }
+    for (const task of assigned.values()) {
+      const state = idx(task.Status.State);
+      if (!this.handled.has(task.ID) && state >= idx('accepted') && state <= RUNNING) {
+        this.report(task, 'failed', 'task: lost while shoald was not running', 'the task\'s process ended while shoald was down');
+      }
+    }
+  }
+
+  private reconcile(tasks: TaskObject[]): void {
+    if (this.stopped) return;
+    const present = new Set<string>();
+    for (const task of tasks) {
+      present.add(task.ID);
+      const h = this.handled.get(task.ID);
+      if (h) h.task = task;
+      const wantRunning = idx(task.DesiredState) <= RUNNING;
+      if (!h && wantRunning && task.Status.State === 'assigned') {
+        void this.run(task);
+      } else if (!wantRunning && idx(task.Status.State) <= RUNNING) {
+        if (h) void this.stopTask(h);
+        else if (idx(task.Status.State) < idx('shutdown')) this.report(task, 'shutdown', 'shutdown');
+      }
+    }
+    // Tasks the managers deleted (history cleanup, service removed): free what they held.
+    for (const [id, h] of this.handled) {
+      if (present.has(id)) continue;
+      this.handled.delete(id);
+      h.stopping = true;
+      void this.o.executor.remove(id).catch((err) => this.o.log.warn({ err, task: id }, 'task cleanup failed'));
+    }
+  }
+
+  private async run(task: TaskObject): Promise<void> {
+    const h: Handled = { task, stopping: false, started: false };
+    this.handled.set(task.ID, h);
+    const log = this.o.log.child({ task: task.ID, service: task.ServiceID });
+    this.report(task, 'accepted', 'accepted');
+    this.report(task, 'preparing', 'preparing');
+    let spec;
+    try {
+      const serviceName = this.o.controlPlane.serviceName(task.ServiceID) ?? task.ServiceID;
+      spec = await buildRunSpec(task, serviceName, this.o.nodeId, this.o.controlPlane, this.o.bridges);
+    } catch (err) {
+      log.warn({ err }, 'task rejected while preparing');
+      this.report(task, 'rejected', 'preparing failed', errorMessage(err));
+      return;
+    }
+    if (h.stopping) return this.report(h.task, 'shutdown', 'shutdown');
+    this.report(task, 'starting', 'starting');
+    try {
+      const started = await this.o.executor.start(spec);
+      h.started = true;
+      this.report(task, 'running', started.note ?? 'started', undefined, { ContainerID: started.containerId, PID: started.pid, ExitCode: 0 });
+      log.info({ pid: started.pid }, 'task running');
+    } catch (err) {
+      log.warn({ err }, 'task failed to start');
+      this.report(task, 'failed', 'starting failed', errorMessage(err));
+      return;
+    }
+    if (h.stopping) void this.stopTask(h, true);
+    await this.awaitExit(h);
+  }
+
+  private async awaitExit(h: Handled): Promise<void> {
+    let exit: TaskExit;
+    try {
+      exit = await this.o.executor.wait(h.task.ID);
+    } catch (err) {
+      exit = { exitCode: -1, message: errorMessage(err) };
+    }
+    if (this.stopped && !h.stopping) return;
+    const status = { ExitCode: exit.exitCode };
+    if (h.stopping) this.report(h.task, 'shutdown', 'shutdown', undefined, status);
+    else if (exit.exitCode === 0) this.report(h.task, 'complete', 'finished', undefined, status);
+    else this.report(h.task, 'failed', 'started', exit.message, status);
+  }
+
+  private async stopTask(h: Handled, force = false): Promise<void> {
+    if (h.stopping && !force) return;
+    h.stopping = true;
+    if (!h.started) return; // run() sees `stopping` before it starts the process
+    const grace = (h.task.Spec.ContainerSpec?.StopGracePeriod ?? 10_000_000_000) / 1e6;
+    try {
+      await this.o.executor.stop(h.task.ID, grace);
+    } catch (err) {
+      this.o.log.warn({ err, task: h.task.ID }, 'stopping the task failed');
+    }
+  }
+
+  private report(task: TaskObject, state: TaskState, message: string, err?: string, container?: TaskStatus['ContainerStatus']): void {
+    const prev = this.outbox.get(task.ID);
+    const base = prev ?? task.Status;
+    const status: TaskStatus = {
+      Timestamp: new Date(this.o.clock.now()).toISOString(),
+      State: state,
+      Message: message,
+      ...(err ? { Err: err } : {}),
+      ContainerStatus: { ...(base.ContainerStatus ?? {}), ...(container ?? {}) },
+      PortStatus: base.PortStatus ?? {},
+    };
+    this.outbox.set(task.ID, status);
+    if (!this.flushing) this.flushing = new Promise((r) => setImmediate(r)).then(() => this.flush());
+  }
+
+  private async flush(): Promise<void> {
+    const updates = [...this.outbox].map(([taskId, status]) => ({ taskId, status }));
+    this.outbox.clear();
+    try {
+      await this.o.controlPlane.reportStatus(updates);
+    } catch (err) {
+      this.o.log.error({ err, tasks: updates.length }, 'reporting task status failed');
+    } finally {
+      this.flushing = undefined;
+      if (this.outbox.size > 0) this.flushing = this.flush();
+    }
+  }
+}

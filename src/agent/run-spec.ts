@@ -1,0 +1,82 @@
+import { posix } from 'node:path';
+import type { TaskObject } from '../cluster/types.js';
+import type { TaskFile, TaskNetworkAttachment, TaskRunSpec } from '../runtime/types.js';
+import { VXLAN_ID_OPTION } from '../cluster/allocator/allocator.js';
+import { ShoalError } from '../util/errors.js';
+import type { AgentControlPlane } from './control-plane.js';
+import type { NetworkBridge } from '../mesh/overlay/bridge.js';
+
+const DEFAULT_GRACE_NS = 10_000_000_000;
+
+/** `web.1.<taskid>` for replicated tasks, `web.<nodeid>.<taskid>` for global ones, as Docker names containers. */
+export function taskName(serviceName: string, task: TaskObject): string {
+  return `${serviceName}.${task.Slot && task.Slot > 0 ? task.Slot : task.NodeID}.${task.ID}`;
+}
+
+export interface BridgeProvider {
+  ensure(vni: number, hostAddress: string): Promise<NetworkBridge>;
+}
+
+/** Turns a task from the store into what an executor runs: command, files and network attachments. */
+export async function buildRunSpec(task: TaskObject, serviceName: string, nodeId: string, cp: AgentControlPlane, bridges: BridgeProvider): Promise<TaskRunSpec> {
+  const c = task.Spec.ContainerSpec;
+  if (!c?.Image) throw new ShoalError('invalid_argument', `task ${task.ID} has no container spec`);
+  const node = cp.node(nodeId);
+  const networks: TaskNetworkAttachment[] = [];
+  for (const att of task.NetworksAttachments ?? []) {
+    const vni = Number(att.Network.DriverState.Options[VXLAN_ID_OPTION]);
+    const hostAddr = node?.Attachments?.find((a) => a.NetworkID === att.Network.ID)?.Addr;
+    if (!hostAddr) throw new ShoalError('unavailable', `node ${nodeId} has no address on network ${att.Network.Spec.Name} yet`);
+    const bridge = await bridges.ensure(vni, hostAddr);
+    networks.push({
+      networkId: att.Network.ID,
+      networkName: att.Network.Spec.Name,
+      address: att.Addresses[0],
+      gateway: hostAddr.split('/')[0],
+      bridge: bridge.name,
+      mtu: bridge.mtu,
+    });
+  }
+  const files: TaskFile[] = [];
+  for (const s of c.Secrets ?? []) {
+    const data = cp.secretData(s.SecretID);
+    if (!data) throw new ShoalError('not_found', `secret ${s.SecretName} (${s.SecretID}) not found: it was removed after the service was created`);
+    const name = s.File?.Name ?? s.SecretName;
+    files.push(fileRef(posix.isAbsolute(name) ? name : posix.join('/run/secrets', name), data, s.File, true));
+  }
+  for (const cfg of c.Configs ?? []) {
+    if (!cfg.File) continue;
+    const data = cp.configData(cfg.ConfigID);
+    if (!data) throw new ShoalError('not_found', `config ${cfg.ConfigName} (${cfg.ConfigID}) not found: it was removed after the service was created`);
+    files.push(fileRef(posix.isAbsolute(cfg.File.Name) ? cfg.File.Name : posix.join('/', cfg.File.Name), data, cfg.File, false));
+  }
+  const name = taskName(serviceName, task);
+  return {
+    taskId: task.ID,
+    name,
+    serviceName,
+    image: c.Image,
+    command: c.Command ?? [],
+    args: c.Args ?? [],
+    env: c.Env ?? [],
+    dir: c.Dir,
+    user: c.User,
+    hostname: c.Hostname || task.ID.slice(0, 12),
+    networks,
+    files,
+    stopSignal: c.StopSignal ?? 'SIGTERM',
+    stopGracePeriodMs: (c.StopGracePeriod ?? DEFAULT_GRACE_NS) / 1e6,
+    labels: {
+      ...(c.Labels ?? {}),
+      'com.docker.swarm.service.id': task.ServiceID,
+      'com.docker.swarm.service.name': serviceName,
+      'com.docker.swarm.task.id': task.ID,
+      'com.docker.swarm.task.name': name,
+      'com.docker.swarm.node.id': nodeId,
+    },
+  };
+}
+
+function fileRef(target: string, data: Buffer, f: { UID: string; GID: string; Mode: number } | undefined, secret: boolean): TaskFile {
+  return { target, data, uid: Number(f?.UID ?? 0), gid: Number(f?.GID ?? 0), mode: f?.Mode ?? 0o444, secret };
+}

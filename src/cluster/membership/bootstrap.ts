@@ -1,0 +1,113 @@
+import { generateKeyPairSync } from 'node:crypto';
+import type { WriteTx } from '../store/index.js';
+import type { ClusterObject, NetworkObjectSwarm, NodeObject, SwarmSpec } from '../types.js';
+import { newId } from '../../util/ids.js';
+import { caDigest, formatJoinToken, newTokenSecret } from './join-token.js';
+import type { HostFacts } from '../../daemon/host-facts.js';
+
+export const SHOAL_VERSION = '0.1.0';
+
+export interface InitRequest {
+  nodeId: string;
+  advertiseAddr: string;
+  listenAddr: string;
+  facts: HostFacts;
+  spec?: Partial<SwarmSpec>;
+  defaultAddrPool?: string[];
+  subnetSize?: number;
+  dataPathPort?: number;
+  availability?: 'active' | 'pause' | 'drain';
+}
+
+/** Swarm's defaults for a new cluster (what `docker swarm init` shows). */
+export function defaultSwarmSpec(): SwarmSpec {
+  return {
+    Name: 'default',
+    Labels: {},
+    Orchestration: { TaskHistoryRetentionLimit: 5 },
+    Raft: { SnapshotInterval: 10000, KeepOldSnapshots: 0, LogEntriesForSlowFollowers: 500, ElectionTick: 10, HeartbeatTick: 1 },
+    Dispatcher: { HeartbeatPeriod: 5_000_000_000 },
+    CAConfig: { NodeCertExpiry: 7_776_000_000_000_000 },
+    TaskDefaults: {},
+    EncryptionConfig: { AutoLockManagers: false },
+  };
+}
+
+/** Fills the zero values the CLI sends (`"ElectionTick": 0`, `{}`) with the defaults. */
+export function mergeSwarmSpec(base: SwarmSpec, given: Partial<SwarmSpec> | undefined): SwarmSpec {
+  const out = structuredClone(base);
+  if (!given) return out;
+  if (given.Name) out.Name = given.Name;
+  if (given.Labels) out.Labels = given.Labels;
+  if (given.Orchestration?.TaskHistoryRetentionLimit !== undefined) out.Orchestration.TaskHistoryRetentionLimit = given.Orchestration.TaskHistoryRetentionLimit;
+  for (const k of ['SnapshotInterval', 'KeepOldSnapshots', 'LogEntriesForSlowFollowers', 'ElectionTick', 'HeartbeatTick'] as const) {
+    const v = given.Raft?.[k];
+    if (v) out.Raft[k] = v;
+  }
+  if (given.Dispatcher?.HeartbeatPeriod) out.Dispatcher.HeartbeatPeriod = given.Dispatcher.HeartbeatPeriod;
+  if (given.CAConfig?.NodeCertExpiry) out.CAConfig.NodeCertExpiry = given.CAConfig.NodeCertExpiry;
+  if (given.TaskDefaults) out.TaskDefaults = given.TaskDefaults;
+  if (given.EncryptionConfig) out.EncryptionConfig = { AutoLockManagers: !!given.EncryptionConfig.AutoLockManagers };
+  return out;
+}
+
+/**
+ * Writes a new cluster: the cluster object with its join tokens, this host as the first
+ * manager (leader), and the `ingress` network, as `docker swarm init` does.
+ */
+export function bootstrapCluster(tx: WriteTx, req: InitRequest): void {
+  // The cluster's root key. The certificate around it (and node certificates) come with cluster membership.
+  const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const spki = publicKey.export({ type: 'spki', format: 'der' });
+  const digest = caDigest(spki);
+  const tlsInfo = { TrustRoot: '', CertIssuerSubject: '', CertIssuerPublicKey: spki.toString('base64') };
+  const meta = { Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '' };
+
+  const cluster: ClusterObject = {
+    ID: newId(),
+    ...meta,
+    Spec: mergeSwarmSpec(defaultSwarmSpec(), req.spec),
+    TLSInfo: tlsInfo,
+    RootRotationInProgress: false,
+    DefaultAddrPool: req.defaultAddrPool?.length ? req.defaultAddrPool : ['10.0.0.0/8'],
+    SubnetSize: req.subnetSize || 24,
+    DataPathPort: req.dataPathPort || 4789,
+    JoinTokens: {
+      Worker: formatJoinToken({ caDigest: digest, secret: newTokenSecret() }),
+      Manager: formatJoinToken({ caDigest: digest, secret: newTokenSecret() }),
+    },
+  };
+  tx.create('cluster', cluster);
+
+  const node: NodeObject = {
+    ID: req.nodeId,
+    ...meta,
+    Spec: { Labels: {}, Role: 'manager', Availability: req.availability || 'active' },
+    Description: {
+      Hostname: req.facts.hostname,
+      Platform: { Architecture: req.facts.architecture, OS: req.facts.os },
+      Resources: { NanoCPUs: req.facts.ncpu * 1e9, MemoryBytes: req.facts.memoryBytes },
+      Engine: { EngineVersion: SHOAL_VERSION, Plugins: [{ Type: 'Network', Name: 'overlay' }, { Type: 'Log', Name: 'json-file' }] },
+      TLSInfo: tlsInfo,
+    },
+    Status: { State: 'ready', Addr: req.advertiseAddr },
+    ManagerStatus: { Leader: true, Reachability: 'reachable', Addr: `${req.advertiseAddr}:${req.listenAddr.split(':').pop() ?? '2377'}` },
+  };
+  tx.create('nodes', node);
+
+  const ingress: NetworkObjectSwarm = {
+    ID: newId(),
+    ...meta,
+    Spec: {
+      Name: 'ingress',
+      Labels: {},
+      DriverConfiguration: {},
+      Ingress: true,
+      IPAMOptions: { Driver: {} },
+      Scope: 'swarm',
+    },
+    DriverState: { Name: 'overlay', Options: {} },
+    IPAMOptions: { Driver: { Name: 'default' }, Configs: [] },
+  };
+  tx.create('networks', ingress);
+}
