@@ -7,12 +7,13 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ApiBackend, HostInfo, ImageSummary, SwarmState } from '../../src/api/backend.js';
 import { startApiServer, type ApiServer } from '../../src/api/server.js';
-import { bootstrapCluster } from '../../src/cluster/membership/bootstrap.js';
-import { LocalStore } from '../../src/cluster/store/index.js';
+import type { LocalStore } from '../../src/cluster/store/index.js';
 import type { LogLine, LogOptions } from '../../src/runtime/types.js';
 import { silentLogger } from '../../src/util/logger.js';
+import { NODE_ID, openStore } from '../unit/controlapi/fixture.js';
 
-export const NODE_ID = 'ggl7wi5iofu7806j51cdipfa2';
+export { NODE_ID };
+
 
 /** A backend over a real store, with in-memory images and scripted task logs. */
 export class TestBackend implements ApiBackend {
@@ -96,17 +97,8 @@ export interface Harness {
 /** A server on a fresh unix socket over a fresh store, with a swarm bootstrapped in it. */
 export async function startHarness(opts: { swarm?: boolean } = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'shoal-api-'));
-  const store = LocalStore.open(join(dir, 'store'), silentLogger);
-  if (opts.swarm !== false) {
-    await store.update((tx) =>
-      bootstrapCluster(tx, {
-        nodeId: NODE_ID,
-        advertiseAddr: '10.250.0.2',
-        listenAddr: '0.0.0.0:2377',
-        facts: { hostname: 'vm', ncpu: 2, memoryBytes: 25276510208, kernelVersion: '6.1.0', os: 'linux', architecture: 'x86_64' },
-      }),
-    );
-  }
+  const fixture = await openStore(opts);
+  const store = fixture.store;
   const backend = new TestBackend(store);
   if (opts.swarm === false) await backend.swarm.leave();
   const socket = join(dir, 'run', 'shoal.sock');
@@ -119,7 +111,7 @@ export async function startHarness(opts: { swarm?: boolean } = {}): Promise<Harn
     server,
     close: async () => {
       await server.close();
-      await store.close();
+      await fixture.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
