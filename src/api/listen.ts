@@ -81,6 +81,12 @@ export async function closeListeners(l: Listeners): Promise<void> {
 function newServer(server: Server): Server {
   // Image imports may take long to upload; streams (events, logs) are answers, not requests.
   server.requestTimeout = 0;
+  // A request that is not even HTTP still gets Docker's error shape.
+  server.on('clientError', (err: Error, socket) => {
+    if (!socket.writable) return;
+    const body = `${JSON.stringify({ message: `malformed HTTP request: ${err.message}` })}\n`;
+    socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  });
   return server;
 }
 
