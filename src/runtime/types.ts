@@ -64,7 +64,7 @@ export interface StartedTask {
 
 export interface LogOptions {
   follow: boolean;
-  /** Number of last lines per stream, or undefined for all. */
+  /** Number of last lines of the selected streams together (as `docker logs --tail`), or undefined for all. */
   tail?: number;
   /** Unix seconds. */
   since?: number;
@@ -78,6 +78,7 @@ export interface LogLine {
   stream: 'stdout' | 'stderr';
   /** RFC3339Nano timestamp of when the line was written. */
   timestamp: string;
+  /** The line's bytes, with its trailing newline. */
   line: Buffer;
 }
 
@@ -89,7 +90,7 @@ export interface TaskExecutor {
   wait(taskId: string): Promise<TaskExit>;
   /** Sends the stop signal, then SIGKILL after the grace period; resolves once it has exited. */
   stop(taskId: string, graceMs: number): Promise<void>;
-  /** Removes everything the task left: namespace, veths, mounts, files (logs are kept until remove). */
+  /** Removes everything the task left: namespace, veths, mounts, files (logs are kept until remove). Does nothing for an unknown task. */
   remove(taskId: string): Promise<void>;
   /** Task IDs this executor still has from before (e.g. after a daemon restart), with whether each still runs. */
   list(): Promise<{ taskId: string; running: boolean; pid?: number }[]>;
