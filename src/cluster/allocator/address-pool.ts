@@ -42,6 +42,14 @@ export class AddressPool {
     if (contains(this.subnet, ip)) this.used.add(ip);
   }
 
+  /**
+   * Moves the cursor to the highest address in use: a pool rebuilt after a restart then goes on
+   * from where allocation left off instead of handing out addresses freed moments ago.
+   */
+  resumeAfterHighest(): void {
+    for (const ip of this.used) if (contains(this.range, ip) && ip > this.cursor) this.cursor = ip;
+  }
+
   release(address: string): void {
     this.used.delete(ipToInt(address.split('/')[0]));
   }

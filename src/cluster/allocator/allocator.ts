@@ -97,12 +97,16 @@ export class Allocator {
   /** Rebuilds each network's used addresses from the store, keeping the serial cursors. */
   private syncPools(tx: ReadTx): void {
     const live = new Set<string>();
+    const fresh: AddressPool[] = [];
     for (const net of tx.list('networks')) {
       const cfg = net.IPAMOptions.Configs[0];
       if (!cfg?.Subnet) continue;
       live.add(net.ID);
       let pool = this.pools.get(net.ID);
-      if (!pool) this.pools.set(net.ID, (pool = new AddressPool(cfg.Subnet, cfg.Gateway, cfg.IPRange)));
+      if (!pool) {
+        this.pools.set(net.ID, (pool = new AddressPool(cfg.Subnet, cfg.Gateway, cfg.IPRange)));
+        fresh.push(pool);
+      }
       pool.clear();
       if (cfg.Gateway) pool.reserve(cfg.Gateway);
     }
@@ -113,6 +117,7 @@ export class Allocator {
       if (TASK_STATES.indexOf(task.Status.State) > RUNNING) continue; // a finished task's address is free again
       for (const a of task.NetworksAttachments ?? []) for (const addr of a.Addresses) this.pools.get(a.Network.ID)?.reserve(addr);
     }
+    for (const pool of fresh) pool.resumeAfterHighest();
   }
 
   private allocateNode(tx: WriteTx, nodeId: string): void {

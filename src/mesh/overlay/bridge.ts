@@ -17,11 +17,25 @@ function macFor(ip: string): string {
   return ['02', 'aa', ...ip.split('.').map((o) => Number(o).toString(16).padStart(2, '0'))].join(':');
 }
 
+/** Bridges set up (or being set up) by this process: tasks starting together share one setup. */
+const ready = new Map<string, Promise<NetworkBridge>>();
+
 /**
  * Creates (or keeps) the bridge of network `vni` in the current network namespace, with the
  * host's address on it. Idempotent: a daemon restart finds the bridge already there.
  */
-export async function ensureBridge(vni: number, hostAddress: string): Promise<NetworkBridge> {
+export function ensureBridge(vni: number, hostAddress: string): Promise<NetworkBridge> {
+  const key = `${vni}/${hostAddress}`;
+  let p = ready.get(key);
+  if (!p) {
+    p = setUpBridge(vni, hostAddress);
+    p.catch(() => ready.delete(key));
+    ready.set(key, p);
+  }
+  return p;
+}
+
+async function setUpBridge(vni: number, hostAddress: string): Promise<NetworkBridge> {
   const name = bridgeName(vni);
   const [ip] = hostAddress.split('/');
   const exists = (await exec('ip', ['-o', 'link', 'show', 'dev', name], { allowFail: true })).code === 0;
@@ -39,6 +53,7 @@ export async function ensureBridge(vni: number, hostAddress: string): Promise<Ne
 
 /** Removes every bridge this daemon made (on shutdown or when leaving the swarm). */
 export async function removeBridges(): Promise<void> {
+  ready.clear();
   const { stdout } = await exec('ip', ['-o', 'link', 'show', 'type', 'bridge']);
   for (const m of stdout.matchAll(/^\d+: (shoal\d+)[:@]/gm)) await exec('ip', ['link', 'del', m[1]], { allowFail: true });
 }

@@ -48,3 +48,11 @@ test('subnets are cut from the pool without overlapping those in use', () => {
   assert.throws(() => parseCidr('10.0.0.0/33'), /invalid CIDR/);
   assert.throws(() => parseCidr('10.0.300.0/24'), /invalid IPv4/);
 });
+
+test('a pool rebuilt from what is in use goes on after the highest address', () => {
+  const pool = new AddressPool('10.0.5.0/24', '10.0.5.1');
+  pool.reserve('10.0.5.7/24');
+  pool.reserve('10.0.5.3/24');
+  pool.resumeAfterHighest();
+  assert.equal(pool.allocate(), '10.0.5.8/24');
+});
