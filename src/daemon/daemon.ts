@@ -1,0 +1,101 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import type { Logger } from '../util/logger.js';
+import { systemClock } from '../util/clock.js';
+import { ShoalError } from '../util/errors.js';
+import type { DaemonOptions } from '../cli/shoald/options.js';
+import { startApiServer, type ApiServer } from '../api/server.js';
+import type { ApiBackend, HostInfo } from '../api/backend.js';
+import { ImageStore } from '../runtime/images/index.js';
+import { ProcessExecutor } from '../runtime/process/index.js';
+import type { LogLine, LogOptions } from '../runtime/types.js';
+import { SHOAL_VERSION } from '../cluster/membership/bootstrap.js';
+import { SwarmControl } from './swarm-backend.js';
+import { readHostFacts } from './host-facts.js';
+
+/**
+ * shoald: the Engine API, the image store, the task executor, and (once in a swarm) this host's
+ * part of it. Stopping it stops its tasks and removes what it made; the swarm state stays on disk.
+ */
+export class Daemon {
+  private api?: ApiServer;
+  private swarm?: SwarmControl;
+  private executor?: ProcessExecutor;
+  private images?: ImageStore;
+
+  constructor(
+    private readonly opts: DaemonOptions,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    const { opts, log } = this;
+    mkdirSync(opts.dataDir, { recursive: true, mode: 0o711 });
+    this.images = new ImageStore({ dataDir: opts.dataDir, logger: log });
+    this.executor = new ProcessExecutor({ dataDir: opts.dataDir, namePrefix: namespacePrefix(opts.dataDir), images: this.images, logger: log });
+    log.info({ runtime: 'process', dataplane: 'userspace', dataDir: opts.dataDir }, 'task runtime and data plane chosen');
+    this.swarm = new SwarmControl({
+      dataDir: opts.dataDir,
+      advertiseAddr: opts.advertiseAddr,
+      listenAddr: opts.listenAddr,
+      executor: this.executor,
+      log,
+      clock: systemClock,
+    });
+    await this.swarm.resume();
+    this.api = await startApiServer({
+      socketPath: opts.apiSocket,
+      tcp: opts.apiTcp ? tcpListen(opts) : undefined,
+      insecureTcp: opts.insecureTcp,
+      backend: this.backend(),
+      logger: log,
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.api?.close();
+    await this.swarm?.shutdown();
+    await this.executor?.close();
+    this.log.info('shoald stopped');
+  }
+
+  private backend(): ApiBackend {
+    const swarm = this.swarm!;
+    const executor = this.executor!;
+    const images = this.images!;
+    const facts = readHostFacts();
+    const host: HostInfo = {
+      id: createHash('sha256').update(this.opts.dataDir + facts.hostname).digest('hex').slice(0, 36).toUpperCase().match(/.{4}/g)!.join(':'),
+      hostname: facts.hostname,
+      ncpu: facts.ncpu,
+      memoryBytes: facts.memoryBytes,
+      kernelVersion: facts.kernelVersion,
+      operatingSystem: 'Shoal on Linux',
+      architecture: facts.architecture,
+      dataRoot: this.opts.dataDir,
+      runtime: executor.kind,
+      dataPlane: 'userspace',
+      version: SHOAL_VERSION,
+    };
+    return {
+      swarm,
+      store: () => (swarm.state().controlAvailable ? swarm.current?.store : undefined),
+      onStoreEvents: (listener) => swarm.onStoreEvents(listener),
+      images,
+      taskLogs: (taskId: string, o: LogOptions): AsyncIterable<LogLine> => executor.logs(taskId, o),
+      host: () => host,
+    };
+  }
+}
+
+/** Task namespace names start with this: unique per daemon, since daemons on one machine share /run/netns. */
+function namespacePrefix(dataDir: string): string {
+  return `shoal-${createHash('sha256').update(dataDir).digest('hex').slice(0, 8)}`;
+}
+
+function tcpListen(opts: DaemonOptions): { host: string; port: number; tls?: { ca: string; cert: string; key: string } } {
+  const m = /^(?:tcp:\/\/)?(.*):(\d+)$/.exec(opts.apiTcp!);
+  if (!m) throw new ShoalError('invalid_argument', `--api-tcp "${opts.apiTcp}" must be HOST:PORT, e.g. 0.0.0.0:2376`);
+  const tls = opts.tlsCa && opts.tlsCert && opts.tlsKey ? { ca: opts.tlsCa, cert: opts.tlsCert, key: opts.tlsKey } : undefined;
+  return { host: m[1] || '0.0.0.0', port: Number(m[2]), tls };
+}

@@ -1,0 +1,126 @@
+import type { Logger } from '../util/logger.js';
+import type { Clock } from '../util/clock.js';
+import { ShoalError } from '../util/errors.js';
+import { newId } from '../util/ids.js';
+import type { StoreEvent } from '../cluster/store/index.js';
+import type { SwarmBackend, SwarmInitRequest, SwarmJoinRequest, SwarmState } from '../api/backend.js';
+import type { TaskExecutor } from '../runtime/types.js';
+import { SwarmNode } from './swarm-node.js';
+import { readNodeState } from './node-state.js';
+import { resolveAdvertiseAddr } from './advertise-addr.js';
+import { readHostFacts } from './host-facts.js';
+
+const LEAVE_AS_MANAGER =
+  'You are attempting to leave the swarm on a node that is participating as a manager. Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message.';
+
+export interface SwarmControlOptions {
+  dataDir: string;
+  /** From shoald's --advertise-addr and --listen-addr: used when `swarm init` gives none. */
+  advertiseAddr?: string;
+  listenAddr: string;
+  executor: TaskExecutor;
+  log: Logger;
+  clock: Clock;
+}
+
+/** This host's membership in a swarm, behind the Engine API's /swarm endpoints. */
+export class SwarmControl implements SwarmBackend {
+  private node?: SwarmNode;
+  private readonly listeners = new Set<(events: StoreEvent[]) => void>();
+  private unwatchStore?: () => void;
+  /** Serialises init, leave and shutdown: they open and close the store. */
+  private busy: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly o: SwarmControlOptions) {}
+
+  /** At daemon start: rejoins the swarm this host was part of, from its state on disk. */
+  async resume(): Promise<void> {
+    const state = readNodeState(this.o.dataDir);
+    if (state) this.attach(await SwarmNode.resume(this.deps(), state));
+  }
+
+  get current(): SwarmNode | undefined {
+    return this.node;
+  }
+
+  state(): SwarmState {
+    const n = this.node;
+    if (!n) return { localNodeState: 'inactive', nodeId: '', nodeAddr: '', controlAvailable: false, error: '' };
+    return { localNodeState: 'active', nodeId: n.state.nodeId, nodeAddr: n.state.advertiseAddr, controlAvailable: n.state.role === 'manager', error: '' };
+  }
+
+  init(req: SwarmInitRequest): Promise<string> {
+    return this.serially(async () => {
+      if (this.node) throw new ShoalError('failed_precondition', 'This node is already part of a swarm. Use "docker swarm leave" to leave this swarm and join another one.');
+      const advertiseAddr = await resolveAdvertiseAddr(req.AdvertiseAddr || this.o.advertiseAddr);
+      const listenAddr = req.ListenAddr || this.o.listenAddr;
+      const nodeId = newId();
+      const availability = req.Availability === 'pause' || req.Availability === 'drain' ? req.Availability : 'active';
+      const node = await SwarmNode.init(this.deps(), { nodeId, role: 'manager', advertiseAddr, listenAddr }, {
+        nodeId,
+        advertiseAddr,
+        listenAddr,
+        facts: readHostFacts(),
+        spec: req.Spec,
+        defaultAddrPool: req.DefaultAddrPool,
+        subnetSize: req.SubnetSize,
+        dataPathPort: req.DataPathPort,
+        availability,
+      });
+      this.attach(node);
+      return nodeId;
+    });
+  }
+
+  async join(_req: SwarmJoinRequest): Promise<void> {
+    throw new ShoalError('not_implemented', 'joining another host\'s swarm is not available in this build yet: every host runs its own single-host swarm (swarm init)');
+  }
+
+  leave(force: boolean): Promise<void> {
+    return this.serially(async () => {
+      const node = this.node;
+      if (!node) throw new ShoalError('failed_precondition', 'This node is not part of a swarm');
+      if (node.state.role === 'manager' && !force) throw new ShoalError('failed_precondition', LEAVE_AS_MANAGER);
+      this.detach();
+      await node.shutdown(true);
+      this.o.log.info({ node: node.state.nodeId }, 'left the swarm');
+    });
+  }
+
+  /** Daemon shutdown: stops this host's part of the swarm but remembers it for the next start. */
+  shutdown(): Promise<void> {
+    return this.serially(async () => {
+      const node = this.node;
+      this.detach();
+      await node?.shutdown(false);
+    });
+  }
+
+  onStoreEvents(listener: (events: StoreEvent[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private attach(node: SwarmNode): void {
+    this.node = node;
+    this.unwatchStore = node.store.watch((events) => {
+      for (const l of this.listeners) l(events);
+    });
+  }
+
+  private detach(): void {
+    this.unwatchStore?.();
+    this.unwatchStore = undefined;
+    this.node = undefined;
+  }
+
+  private deps() {
+    return { dataDir: this.o.dataDir, executor: this.o.executor, log: this.o.log, clock: this.o.clock };
+  }
+
+  private serially<R>(fn: () => Promise<R>): Promise<R> {
+    const run = this.busy.then(fn);
+    this.busy = run.catch(() => undefined);
+    return run;
+  }
+}

@@ -1,0 +1,59 @@
+import { join, resolve } from 'node:path';
+import { exec, type ExecResult } from '../../src/util/exec.js';
+import type { Lab, LabProcess, HostRef } from '../lab/index.js';
+import { busyboxRootfsTarball, dockerCli, waitUntil } from '../lab/index.js';
+
+const SHOALD = resolve('bin/shoald');
+
+/** One shoald running in a lab host, with the docker CLI pointed at its socket. */
+export class ShoaldInHost {
+  process!: LabProcess;
+
+  constructor(
+    readonly lab: Lab,
+    readonly host: HostRef,
+    private readonly extraArgs: string[] = [],
+  ) {}
+
+  get dataDir(): string {
+    return join(this.lab.hostDir(this.host), 'shoal');
+  }
+
+  get socket(): string {
+    return join(this.lab.hostDir(this.host), 'shoal.sock');
+  }
+
+  async start(): Promise<void> {
+    const args = [SHOALD, '--data-dir', this.dataDir, '--api-socket', this.socket, '--log-level', 'debug', ...this.extraArgs];
+    this.process = await this.lab.start(this.host, process.execPath, args, { name: 'shoald' });
+    await this.process.waitForOutput(/is serving the Docker Engine API/, 20_000);
+  }
+
+  /** SIGKILL: a crash, leaving whatever it started running. */
+  async crash(): Promise<void> {
+    process.kill(this.process.pid, 'SIGKILL');
+    await this.process.exited;
+  }
+
+  async stop(): Promise<void> {
+    await this.process.stop(15_000);
+  }
+
+  /** Runs the real docker CLI against this shoald; throws with its output on a non-zero exit unless allowFail. */
+  docker(args: string[], opts: { allowFail?: boolean; input?: string } = {}): Promise<ExecResult> {
+    return exec(dockerCli(), ['-H', `unix://${this.socket}`, ...args], { allowFail: opts.allowFail, input: opts.input, timeoutMs: 120_000 });
+  }
+
+  /** `docker import` of the busybox rootfs as busybox:latest, through Shoal's Engine API. */
+  async importBusybox(): Promise<void> {
+    await this.docker(['import', await busyboxRootfsTarball(), 'busybox:latest']);
+  }
+
+  /** Waits until `docker service ls` shows `replicas` for the service. */
+  async waitForReplicas(service: string, replicas: string, timeoutMs = 30_000): Promise<void> {
+    await waitUntil(`${service} at ${replicas}`, async () => {
+      const { stdout } = await this.docker(['service', 'ls', '--filter', `name=${service}`, '--format', '{{.Name}} {{.Replicas}}']);
+      return stdout.split('\n').some((l) => l.startsWith(`${service} ${replicas}`));
+    }, { timeoutMs, intervalMs: 200 });
+  }
+}
