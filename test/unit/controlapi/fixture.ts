@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bootstrapCluster } from '../../../src/cluster/membership/bootstrap.js';
 import { LocalStore } from '../../../src/cluster/store/index.js';
-import type { ServiceSpec, TaskObject, TaskState } from '../../../src/cluster/types.js';
+import type { ServiceObject, ServiceSpec, TaskObject, TaskState } from '../../../src/cluster/types.js';
+import { newTask } from '../../../src/scheduler/orchestrator/new-task.js';
 import { silentLogger } from '../../../src/util/logger.js';
-import { newId } from '../../../src/util/ids.js';
 
 export const NODE_ID = 'ggl7wi5iofu7806j51cdipfa2';
 
@@ -56,18 +56,6 @@ export function cliServiceSpec(name: string, extra: Partial<ServiceSpec> = {}): 
 
 /** A task as the orchestrator and agent would leave it, for reads and filters. */
 export function runningTask(serviceId: string, slot: number, service: { Spec: ServiceSpec; SpecVersion?: { Index: number } }, state: TaskState = 'running'): TaskObject {
-  return {
-    ID: newId(),
-    Version: { Index: 0 },
-    CreatedAt: '',
-    UpdatedAt: '',
-    Labels: {},
-    Spec: structuredClone(service.Spec.TaskTemplate),
-    ServiceID: serviceId,
-    Slot: slot,
-    NodeID: NODE_ID,
-    Status: { Timestamp: new Date().toISOString(), State: state, Message: 'started', PortStatus: {} },
-    DesiredState: 'running',
-    ...(service.SpecVersion ? { SpecVersion: service.SpecVersion } : {}),
-  };
+  const task = newTask({ ...service, ID: serviceId } as ServiceObject, slot, Date.now());
+  return { ...task, NodeID: NODE_ID, Status: { ...task.Status, State: state, Message: 'started' } };
 }
