@@ -5,13 +5,10 @@ import { VXLAN_ID_OPTION } from '../cluster/allocator/allocator.js';
 import { ShoalError } from '../util/errors.js';
 import type { AgentControlPlane } from './control-plane.js';
 import type { NetworkBridge } from '../mesh/overlay/bridge.js';
+import { taskName } from '../cluster/endpoints/derive.js';
 
 const DEFAULT_GRACE_NS = 10_000_000_000;
 
-/** `web.1.<taskid>` for replicated tasks, `web.<nodeid>.<taskid>` for global ones, as Docker names containers. */
-export function taskName(serviceName: string, task: TaskObject): string {
-  return `${serviceName}.${task.Slot && task.Slot > 0 ? task.Slot : task.NodeID}.${task.ID}`;
-}
 
 export interface BridgeProvider {
   ensure(vni: number, hostAddress: string): Promise<NetworkBridge>;

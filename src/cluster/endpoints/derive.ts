@@ -1,0 +1,74 @@
+import type { ReadTx } from '../store/index.js';
+import type { TaskObject } from '../types.js';
+import { VXLAN_ID_OPTION } from '../allocator/allocator.js';
+import { serviceNetworkIds } from '../allocator/service-networks.js';
+import type { EndpointTable, NetworkEndpoint, ServiceEndpoint, TaskEndpoint } from './types.js';
+
+/**
+ * Whether a task may get new connections: running and wanted running (a task told to stop
+ * leaves the table before it stops), and on a node that is up.
+ */
+export function isServing(task: TaskObject, nodeUp: boolean): boolean {
+  return nodeUp && task.Status.State === 'running' && task.DesiredState === 'running';
+}
+
+/** `web.1.<id>` for replicated tasks, `web.<nodeid>.<id>` for global ones, as Docker names them. */
+export function taskName(serviceName: string, task: TaskObject): string {
+  return `${serviceName}.${task.Slot && task.Slot > 0 ? task.Slot : task.NodeID}.${task.ID}`;
+}
+
+/** Derives the endpoint table from the store, as of `tx.index`. Pure: same store, same table. */
+export function deriveEndpointTable(tx: ReadTx): EndpointTable {
+  const nodes = tx.list('nodes');
+  const up = new Set(nodes.filter((n) => n.Status.State === 'ready').map((n) => n.ID));
+  const networks: NetworkEndpoint[] = [];
+  for (const n of tx.list('networks')) {
+    const vni = Number(n.DriverState.Options[VXLAN_ID_OPTION]);
+    const subnet = n.IPAMOptions.Configs[0]?.Subnet;
+    if (!vni || !subnet) continue; // not allocated yet
+    const hostAddresses: Record<string, string> = {};
+    for (const node of nodes) {
+      const a = node.Attachments?.find((x) => x.NetworkID === n.ID);
+      if (a) hostAddresses[node.ID] = a.Addr;
+    }
+    networks.push({ networkId: n.ID, name: n.Spec.Name, vni, subnet, ingress: !!n.Spec.Ingress, internal: !!n.Spec.Internal, attachable: !!n.Spec.Attachable, hostAddresses });
+  }
+  const services: ServiceEndpoint[] = [];
+  const names = new Map<string, string>();
+  for (const s of tx.list('services')) {
+    names.set(s.ID, s.Spec.Name);
+    const nets = s.Spec.TaskTemplate.Networks?.length ? s.Spec.TaskTemplate.Networks : (s.Spec.Networks ?? []);
+    const aliases: Record<string, string[]> = {};
+    for (const n of nets) if (n.Aliases?.length) aliases[n.Target] = [...n.Aliases];
+    const vips: Record<string, string> = {};
+    for (const v of s.Endpoint?.VirtualIPs ?? []) vips[v.NetworkID] = v.Addr;
+    services.push({
+      serviceId: s.ID,
+      name: s.Spec.Name,
+      mode: s.Spec.EndpointSpec?.Mode ?? 'vip',
+      ports: (s.Endpoint?.Ports ?? []).map((p) => ({
+        protocol: p.Protocol ?? 'tcp',
+        targetPort: p.TargetPort ?? 0,
+        publishedPort: p.PublishedPort ?? 0,
+        mode: p.PublishMode ?? 'ingress',
+      })),
+      vips,
+      aliases,
+      networks: [...new Set([...Object.keys(vips), ...serviceNetworkIds(s.Spec)])],
+    });
+  }
+  const tasks: TaskEndpoint[] = [];
+  for (const t of tx.find('tasks', 'desired', 'running')) {
+    if (!t.NodeID || !isServing(t, up.has(t.NodeID))) continue;
+    const addresses: Record<string, string> = {};
+    for (const a of t.NetworksAttachments ?? []) if (a.Addresses[0]) addresses[a.Network.ID] = a.Addresses[0];
+    tasks.push({ taskId: t.ID, serviceId: t.ServiceID, name: taskName(names.get(t.ServiceID) ?? t.ServiceID, t), ...(t.Slot ? { slot: t.Slot } : {}), nodeId: t.NodeID, addresses });
+  }
+  return {
+    version: tx.index,
+    nodes: nodes.map((n) => ({ nodeId: n.ID, hostname: n.Description.Hostname, addr: n.Status.Addr })),
+    networks,
+    services,
+    tasks,
+  };
+}
