@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLab, waitUntil, type Lab } from '../lab/index.js';
 import { ShoaldInHost } from './shoald-harness.js';
+import { exec } from '../../src/util/exec.js';
 
 // The seed walkthroughs on one host, driven by the real docker CLI against shoald's socket.
 let lab: Lab;
@@ -65,6 +66,9 @@ test('swarm init, join tokens, rotation, swarm update', async () => {
   assert.equal((await docker('swarm', 'join-token', '-q', 'worker')).trim(), worker, 'the worker token is untouched');
 
   assert.match(await docker('swarm', 'update', '--task-history-limit', '10'), /Swarm updated\./);
+
+  const shoalInfo = await exec(process.execPath, ['bin/shoal', '-H', `unix://${shoald.socket}`, 'info']);
+  assert.match(shoalInfo.stdout, /Swarm: active\n NodeID: [0-9a-z]{25}\n Is Manager: true/);
   assert.match(await docker('info', '--format', '{{.Swarm.Cluster.Spec.Orchestration.TaskHistoryRetentionLimit}}'), /^10/);
 });
 
@@ -89,7 +93,7 @@ test('networks, and a service that converges like Docker\'s', async () => {
   assert.match(nets, /appnet\s+overlay\s+swarm/);
   assert.match(nets, /ingress\s+overlay\s+swarm/);
 
-  const created = await docker('service', 'create', '--replicas', '2', '--name', 'ping_app', '--network', 'appnet', 'busybox', 'ping', '127.0.0.1');
+  const created = await docker('service', 'create', '--replicas', '2', '--name', 'ping_app', '--network', 'appnet', '--stop-grace-period', '1s', 'busybox', 'ping', '127.0.0.1');
   assert.match(created, /overall progress: 2 out of 2 tasks/);
   assert.match(created, /verify: Service [0-9a-z]+ converged/);
   assert.match(await docker('service', 'ls'), /ping_app\s+replicated\s+2\/2\s+busybox:latest/);
@@ -197,6 +201,19 @@ test('secrets and configs reach a service as files', async () => {
   });
   assert.match(await dockerFails('secret', 'rm', 's1'), /secret 's1' is in use by the following service: reader/);
   await docker('service', 'rm', 'reader');
+});
+
+test('an unknown image runs from the host filesystem and says so; a command that cannot start fails clearly', async () => {
+  await docker('service', 'create', '--detach', '--name', 'hostfs', 'nosuchimage:1', 'sleep', '100000');
+  await shoald.waitForReplicas('hostfs', '1/1');
+  const [id] = (await docker('service', 'ps', '-q', 'hostfs')).trim().split('\n');
+  assert.match(await docker('inspect', '--type', 'task', '--format', '{{.Status.Message}}', id), /image "nosuchimage:1" not found locally/);
+
+  await docker('service', 'create', '--detach', '--name', 'broken', '--restart-condition', 'none', 'busybox', 'nosuchcmd');
+  await waitUntil('the start failure shown', async () =>
+    (await docker('service', 'ps', '--no-trunc', 'broken')).includes('starting container failed: exec: "nosuchcmd": executable file not found in $PATH'),
+  { timeoutMs: 15_000, intervalMs: 200 });
+  await docker('service', 'rm', 'hostfs', 'broken');
 });
 
 test('errors fail like Docker\'s', async () => {
