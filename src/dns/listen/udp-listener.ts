@@ -1,0 +1,35 @@
+import { createSocket, type Socket } from 'node:dgram';
+import type { Logger } from '../../util/logger.js';
+import type { QueryHandler } from '../query-handler.js';
+
+/** The UDP side of one listening address: every datagram is a query; answers go back to its sender. */
+export class UdpListener {
+  private constructor(
+    private readonly socket: Socket,
+    readonly port: number,
+  ) {}
+
+  static bind(host: string, port: number, handler: QueryHandler, log: Logger): Promise<UdpListener> {
+    const socket = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4' });
+    const reply = (answer: Buffer | undefined, port: number, address: string): void => {
+      if (answer) socket.send(answer, port, address, (err) => err && log.debug({ err, to: address }, 'DNS answer not sent'));
+    };
+    socket.on('message', (msg, rinfo) => {
+      const answer = handler.handle(msg, rinfo.address, 'udp');
+      if (answer instanceof Promise) answer.then((a) => reply(a, rinfo.port, rinfo.address), (err: unknown) => log.error({ err }, 'DNS query failed'));
+      else reply(answer, rinfo.port, rinfo.address);
+    });
+    return new Promise((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind({ address: host, port, exclusive: true }, () => {
+        socket.off('error', reject);
+        socket.on('error', (err) => log.warn({ err, host }, 'DNS UDP socket error'));
+        resolve(new UdpListener(socket, socket.address().port));
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.socket.close(() => resolve()));
+  }
+}
