@@ -1,0 +1,120 @@
+import { webcrypto, X509Certificate, generateKeyPairSync, createPrivateKey, createPublicKey } from 'node:crypto';
+import * as x509 from '@peculiar/x509';
+import { ShoalError } from '../../util/errors.js';
+import { newHexId } from '../../util/ids.js';
+
+x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+
+const EC = { name: 'ECDSA', namedCurve: 'P-256' } as const;
+const SIGNING = { name: 'ECDSA', hash: 'SHA-256' } as const;
+const CA_VALIDITY_MS = 20 * 365 * 24 * 3600 * 1000;
+/** Certificates start a little in the past, so hosts with slightly slow clocks accept them. */
+const BACKDATE_MS = 5 * 60 * 1000;
+
+export type NodeRole = 'manager' | 'worker';
+/** The OU of a node certificate, as swarmkit names roles. */
+export const roleOU = (role: NodeRole): string => `swarm-${role}`;
+/** The name a manager's certificate answers to, which clients check (its address is not in it). */
+export const MANAGER_SERVER_NAME = 'swarm-manager';
+
+export interface RootCA {
+  certPem: string;
+  /** PKCS#8 PEM; kept in the cluster store, never returned by the API. */
+  keyPem: string;
+}
+
+export interface NodeIdentity {
+  nodeId: string;
+  role: NodeRole;
+  clusterId: string;
+  notAfter: Date;
+}
+
+/** A new root CA: ECDSA P-256, self-signed, CN=swarm-ca, valid 20 years. */
+export async function createRootCA(now = Date.now()): Promise<RootCA> {
+  const keys = await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify']);
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: newHexId().slice(0, 32),
+    name: 'CN=swarm-ca',
+    notBefore: new Date(now - BACKDATE_MS),
+    notAfter: new Date(now + CA_VALIDITY_MS),
+    keys,
+    signingAlgorithm: SIGNING,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 1, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    ],
+  });
+  const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
+  return { certPem: cert.toString('pem'), keyPem: createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' }).export({ type: 'pkcs8', format: 'pem' }) as string };
+}
+
+/** A node's own key pair (the private key never leaves the node). */
+export function generateNodeKey(): { publicKeyPem: string; privateKeyPem: string } {
+  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return {
+    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }) as string,
+    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+  };
+}
+
+/**
+ * Signs a node certificate: CN = node ID, OU = role, O = cluster ID, usable for both sides of
+ * mutual TLS. Managers' certificates also name `swarm-manager`, which clients check.
+ */
+export async function issueNodeCertificate(
+  ca: RootCA,
+  req: { nodeId: string; role: NodeRole; clusterId: string; publicKeyPem: string; validityMs: number; now?: number },
+): Promise<string> {
+  const now = req.now ?? Date.now();
+  const caCert = new x509.X509Certificate(ca.certPem);
+  const caKey = await webcrypto.subtle.importKey('pkcs8', pemBody(ca.keyPem), EC, false, ['sign']);
+  const spki = createPublicKey(req.publicKeyPem).export({ type: 'spki', format: 'der' });
+  const publicKey = await webcrypto.subtle.importKey('spki', spki, EC, true, ['verify']);
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: newHexId().slice(0, 32),
+    subject: `CN=${req.nodeId}, OU=${roleOU(req.role)}, O=${req.clusterId}`,
+    issuer: caCert.subject,
+    notBefore: new Date(now - BACKDATE_MS),
+    notAfter: new Date(now + req.validityMs),
+    signingKey: caKey,
+    publicKey,
+    signingAlgorithm: SIGNING,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
+      new x509.SubjectAlternativeNameExtension([
+        { type: 'dns', value: roleOU(req.role) },
+        { type: 'dns', value: req.nodeId },
+      ]),
+    ],
+  });
+  return cert.toString('pem');
+}
+
+/**
+ * Checks that a peer's certificate was signed by this cluster's CA and is in date, and reads the
+ * node's identity from it. Throws `unauthorized` with the reason otherwise.
+ */
+export function verifyNodeCertificate(certDerOrPem: Buffer | string, caCertPem: string, now = Date.now()): NodeIdentity {
+  const cert = new X509Certificate(certDerOrPem);
+  const ca = new X509Certificate(caCertPem);
+  if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) throw new ShoalError('unauthorized', 'the certificate was not issued by this cluster\'s CA');
+  const notAfter = new Date(cert.validTo);
+  if (now < new Date(cert.validFrom).getTime() || now > notAfter.getTime()) throw new ShoalError('unauthorized', `the certificate is not valid now (valid until ${notAfter.toISOString()})`);
+  const field = (key: string) => new RegExp(`(?:^|\\n)${key}=([^\\n]+)`).exec(cert.subject)?.[1];
+  const nodeId = field('CN');
+  const ou = field('OU');
+  const clusterId = field('O');
+  if (!nodeId || !clusterId || (ou !== 'swarm-manager' && ou !== 'swarm-worker')) throw new ShoalError('unauthorized', 'the certificate does not name a swarm node');
+  return { nodeId, role: ou === 'swarm-manager' ? 'manager' : 'worker', clusterId, notAfter };
+}
+
+/** DER bytes of a PEM certificate (for the join token's CA digest). */
+export const certDer = (pem: string): Buffer => new X509Certificate(pem).raw;
+
+function pemBody(pem: string): Buffer {
+  return Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
+}
