@@ -1,9 +1,10 @@
-import { closeSync, fdatasyncSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, existsSync } from 'node:fs';
+import { closeSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { TableName, TableTypes } from '../types.js';
 import type { StoreAction } from './types.js';
 import type { Logger } from '../../util/logger.js';
+import { syncDir, writeDurably } from './durable-file.js';
 
 export interface Change {
   table: TableName;
@@ -117,24 +118,5 @@ function parseLine(line: Buffer): JournalEntry | undefined {
     return JSON.parse(json) as JournalEntry;
   } catch {
     return undefined;
-  }
-}
-
-function writeDurably(path: string, data: string): void {
-  const fd = openSync(path, 'w', 0o600);
-  try {
-    writeSync(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function syncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }

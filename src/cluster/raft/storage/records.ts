@@ -1,0 +1,30 @@
+import { crc32 } from 'node:zlib';
+import type { DataKey } from './encryption.js';
+
+const HEADER = 8;
+
+/** Frames one record: length, CRC-32 of the stored bytes, then the payload sealed by the data key. */
+export function encodeRecord(key: DataKey, value: unknown): Buffer {
+  const body = key.seal(Buffer.from(JSON.stringify(value)));
+  const head = Buffer.alloc(HEADER);
+  head.writeUInt32LE(body.length, 0);
+  head.writeUInt32LE(crc32(body), 4);
+  return Buffer.concat([head, body]);
+}
+
+export type DecodeResult<T> = { value: T; end: number } | { torn: string };
+
+/** Decodes the record at `offset`; a short, mismatching or undecryptable record is reported, not thrown. */
+export function decodeRecord<T>(key: DataKey, buf: Buffer, offset: number): DecodeResult<T> {
+  if (offset + HEADER > buf.length) return { torn: 'short header' };
+  const len = buf.readUInt32LE(offset);
+  const end = offset + HEADER + len;
+  if (end > buf.length) return { torn: 'short record' };
+  const body = buf.subarray(offset + HEADER, end);
+  if (crc32(body) !== buf.readUInt32LE(offset + 4)) return { torn: 'checksum mismatch' };
+  try {
+    return { value: JSON.parse(key.open(body).toString('utf8')) as T, end };
+  } catch {
+    return { torn: 'record does not decrypt' };
+  }
+}

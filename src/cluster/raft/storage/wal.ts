@@ -1,0 +1,158 @@
+import { closeSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '../../../util/logger.js';
+import { syncDir } from '../../store/durable-file.js';
+import type { Entry, HardState } from '../core/types.js';
+import type { DataKey } from './encryption.js';
+import { decodeRecord, encodeRecord } from './records.js';
+import { emptyHardState } from './types.js';
+
+/** One durable write: entries (possibly replacing a suffix) and the hard state after them. */
+interface WalRecord {
+  e?: Entry[];
+  h?: HardState;
+  /** The log was replaced by a snapshot ending at this index: forget every entry before this record. */
+  r?: number;
+}
+
+interface Segment {
+  name: string;
+  seq: number;
+  /** The index of the first entry appended to this segment. */
+  firstIndex: number;
+}
+
+const hex = (n: number): string => n.toString(16).padStart(16, '0');
+
+function parseSegment(name: string): Segment | undefined {
+  const m = /^([0-9a-f]{16})-([0-9a-f]{16})\.wal$/.exec(name);
+  return m ? { name, seq: parseInt(m[1]!, 16), firstIndex: parseInt(m[2]!, 16) } : undefined;
+}
+
+/**
+ * The write-ahead log: segment files of checksummed, encrypted records, each write fdatasynced
+ * before it returns. On open, a torn or corrupt tail of the last segment (a crash mid-write:
+ * never acknowledged) is cut off; damage in an older segment is refused.
+ */
+export class Wal {
+  private fd = -1;
+  private segments: Segment[] = [];
+  private size = 0;
+  private lastIndex = 0;
+  private hardState = emptyHardState();
+
+  private constructor(
+    private readonly dir: string,
+    private readonly key: DataKey,
+    private readonly log: Logger,
+    private readonly segmentBytes: number,
+  ) {}
+
+  /** Replays every segment; returns the last hard state and the entries as they stand after all overwrites. */
+  static open(dir: string, key: DataKey, log: Logger, segmentBytes = 64 << 20): { wal: Wal; hardState: HardState; entries: Entry[] } {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const wal = new Wal(dir, key, log, segmentBytes);
+    const entries = wal.replay();
+    if (wal.segments.length === 0) wal.startSegment();
+    else wal.fd = openSync(join(dir, wal.segments[wal.segments.length - 1]!.name), 'a', 0o600);
+    return { wal, hardState: wal.hardState, entries };
+  }
+
+  private replay(): Entry[] {
+    this.segments = readdirSync(this.dir)
+      .map(parseSegment)
+      .filter((s): s is Segment => s !== undefined)
+      .sort((a, b) => a.seq - b.seq);
+    const entries: Entry[] = [];
+    let resetAt = 0;
+    this.segments.forEach((seg, i) => {
+      const path = join(this.dir, seg.name);
+      const buf = readFileSync(path);
+      let off = 0;
+      while (off < buf.length) {
+        const r = decodeRecord<WalRecord>(this.key, buf, off);
+        if ('torn' in r) {
+          if (i < this.segments.length - 1) throw new Error(`raft log segment ${seg.name} is damaged at byte ${off} (${r.torn}); it is not the last segment, so this is not a torn write`);
+          this.log.warn({ segment: seg.name, offset: off, cutBytes: buf.length - off, reason: r.torn }, 'raft log had a torn tail (a write cut by a crash, never acknowledged); cut it off');
+          const fd = openSync(path, 'r+');
+          ftruncateSync(fd, off);
+          fdatasyncSync(fd);
+          closeSync(fd);
+          break;
+        }
+        applyRecord(entries, r.value);
+        if (r.value.r !== undefined) resetAt = r.value.r;
+        if (r.value.h) this.hardState = r.value.h;
+        off = r.end;
+      }
+      this.size = off;
+    });
+    this.lastIndex = entries.length ? entries[entries.length - 1]!.index : resetAt;
+    return entries;
+  }
+
+  /** Appends and fdatasyncs one record. */
+  append(hardState: HardState | undefined, entries: readonly Entry[]): void {
+    if (!hardState && entries.length === 0) return;
+    const rec: WalRecord = {};
+    if (entries.length) rec.e = [...entries];
+    if (hardState) rec.h = hardState;
+    this.write(rec);
+    if (entries.length) this.lastIndex = entries[entries.length - 1]!.index;
+    if (hardState) this.hardState = hardState;
+  }
+
+  /** Records that the log now starts after a snapshot installed from the leader. */
+  reset(index: number): void {
+    this.write({ r: index });
+    this.lastIndex = index;
+  }
+
+  /** Deletes the segments whose entries are all at or below `index` (covered by a snapshot). */
+  releaseTo(index: number): void {
+    while (this.segments.length > 1 && this.segments[1]!.firstIndex <= index + 1) {
+      const old = this.segments.shift()!;
+      unlinkSync(join(this.dir, old.name));
+      this.log.debug({ segment: old.name }, 'raft log segment released after a snapshot');
+    }
+  }
+
+  private write(rec: WalRecord): void {
+    if (this.size >= this.segmentBytes) this.startSegment();
+    const buf = encodeRecord(this.key, rec);
+    writeSync(this.fd, buf);
+    fdatasyncSync(this.fd);
+    this.size += buf.length;
+  }
+
+  close(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+  }
+
+  /** A new segment starts with the current hard state, so older segments can go without losing it. */
+  private startSegment(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    const last = this.segments[this.segments.length - 1];
+    const seg: Segment = { seq: (last?.seq ?? 0) + 1, firstIndex: this.lastIndex + 1, name: '' };
+    seg.name = `${hex(seg.seq)}-${hex(seg.firstIndex)}.wal`;
+    this.fd = openSync(join(this.dir, seg.name), 'a', 0o600);
+    syncDir(this.dir);
+    this.segments.push(seg);
+    this.size = 0;
+    this.write({ h: this.hardState });
+  }
+}
+
+/** Adds a record's entries to the replayed log: an entry at an index we have replaces it and all after it. */
+function applyRecord(entries: Entry[], rec: WalRecord): void {
+  if (rec.r !== undefined) entries.length = 0;
+  for (const e of rec.e ?? []) {
+    const last = entries[entries.length - 1]?.index;
+    if (last !== undefined) {
+      if (e.index > last + 1) throw new Error(`raft log has a gap: entry ${e.index} after ${last}`);
+      if (e.index <= last) entries.length = Math.max(0, e.index - entries[0]!.index);
+    }
+    entries.push(e);
+  }
+}
