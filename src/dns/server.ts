@@ -96,14 +96,14 @@ export class DnsServer {
   async listen(address: ListenAddress): Promise<ListenAddress> {
     const handler = this.handler;
     if (!handler) throw new Error('DNS server not started');
-    const key = `${address.host}:${address.port}`;
-    if (this.bound.has(key)) throw new Error(`DNS server already listens on ${key}`);
+    const keyOf = (port: number): string => `${address.host}:${port}`;
+    if (this.bound.has(keyOf(address.port))) throw new Error(`DNS server already listens on ${keyOf(address.port)}`);
     for (let attempt = 1; ; attempt++) {
       const udp = await UdpListener.bind(address.host, address.port, handler, this.log);
       try {
         const tcpLimits = { maxConnections: this.opts.maxTcpConnections ?? 256, idleTimeoutMs: this.opts.tcpIdleTimeoutMs ?? 10_000, maxQueryBytes: MAX_QUERY_BYTES };
         const tcp = await TcpListener.bind(address.host, udp.port, handler, tcpLimits, this.log);
-        this.bound.set(key, { udp, tcp });
+        this.bound.set(keyOf(udp.port), { udp, tcp });
         return { host: address.host, port: udp.port };
       } catch (err) {
         await udp.close();
@@ -112,7 +112,7 @@ export class DnsServer {
     }
   }
 
-  /** Stops answering on one address (its network left this host). */
+  /** Stops answering on one address (its network left this host), as listen() returned it. */
   async unlisten(address: ListenAddress): Promise<void> {
     const key = `${address.host}:${address.port}`;
     const b = this.bound.get(key);
