@@ -1,0 +1,149 @@
+import type { DataPlanePlan } from '../plan.js';
+import { reslot } from './slots.js';
+
+/**
+ * Shoal's nftables table, as text in `nft -f` syntax (every interpolated value is a validated
+ * address, port or generated name). One table per host:
+ * - `published` (protocol . port → chain) is consulted for traffic to any local address, from
+ *   outside (prerouting) and from the host itself (output, so 127.0.0.1:port works);
+ * - `vips` (VIP . protocol → chain) first, so a VIP is never taken for a published port;
+ * - each entry's chain DNATs to `numgen inc mod n` over its slot map (see slots.ts);
+ * - ingress and VIP traffic is marked and masqueraded when it leaves on an overlay bridge, so
+ *   replies come back through this host, which holds the conntrack entry (dataplane-lab §4, §5 C).
+ */
+export const TABLE = 'shoal';
+const T = `ip ${TABLE}`;
+/** Packet mark bit of traffic to masquerade; one bit, OR-ed in, so other users' marks survive. */
+export const MASQUERADE_MARK = 0x00100000;
+const MARK = `0x${MASQUERADE_MARK.toString(16)}`;
+/** Overlay bridges are shoal<vni> (src/mesh/overlay/bridge.ts). */
+const BRIDGES = '"shoal*"';
+
+/** What Shoal's table holds for one entry point (a chain and its slot map `<chain>_be`). */
+export interface NftEntry {
+  /** The DNAT rule the chain holds now ('' with no backends). */
+  rule: string;
+  /** Backend address by slot. */
+  slots: string[];
+  dispatch: 'published' | 'vips';
+  /** Its keys in the dispatch map. */
+  keys: string[];
+  vip?: string;
+}
+
+/** The table's content by chain name, as the last successful transaction left it. */
+export type NftState = ReadonlyMap<string, NftEntry>;
+
+export interface NftTransaction {
+  commands: string;
+  next: NftState;
+}
+
+/** The fixed part: dispatch maps, the VIP set and the base chains hooked into NAT. */
+export function baseTable(): string {
+  const dispatch = ['ip daddr . meta l4proto vmap @vips', 'ip daddr @vip_addrs return', 'fib daddr type local meta l4proto . th dport vmap @published'];
+  return [
+    `table ${T} {`,
+    '  set vip_addrs { type ipv4_addr; }',
+    '  map published { type inet_proto . inet_service : verdict; }',
+    '  map vips { type ipv4_addr . inet_proto : verdict; }',
+    '  chain prerouting {',
+    '    type nat hook prerouting priority -100; policy accept;',
+    ...dispatch.map((r) => `    ${r}`),
+    '  }',
+    // The output hook takes no symbolic priority in nft 1.0.6 (dataplane-lab §9.7).
+    '  chain output {',
+    '    type nat hook output priority -100; policy accept;',
+    ...dispatch.map((r) => `    ${r}`),
+    '  }',
+    '  chain postrouting {',
+    '    type nat hook postrouting priority 100; policy accept;',
+    // fully-random: source ports reused right after DNAT stall new connections (issue 7).
+    `    meta mark & ${MARK} == ${MARK} oifname ${BRIDGES} masquerade fully-random`,
+    `    ip saddr 127.0.0.0/8 oifname ${BRIDGES} masquerade fully-random`,
+    '  }',
+    // route_localnet=1 (for 127.0.0.1:port) would otherwise let other machines reach 127.0.0.0/8 here.
+    '  chain martians {',
+    '    type filter hook prerouting priority -300; policy accept;',
+    '    iif != "lo" ip daddr 127.0.0.0/8 drop',
+    '  }',
+    '}',
+  ].join('\n');
+}
+
+interface Wanted {
+  chain: string;
+  entry: Omit<NftEntry, 'slots'>;
+  backends: string[];
+  rule: (n: number) => string;
+}
+
+function wanted(plan: DataPlanePlan): Wanted[] {
+  const out: Wanted[] = [];
+  for (const p of plan.ports) {
+    const chain = `port_${p.protocol}_${p.port}`;
+    // Host-mode ports go to a local task, whose replies pass this host anyway: the client's address is kept.
+    const mark = p.mode === 'ingress' ? `meta mark set meta mark | ${MARK} ` : '';
+    const rule = (n: number) => (n === 0 ? '' : `meta l4proto ${p.protocol} ${mark}dnat ip to numgen inc mod ${n} map @${chain}_be : ${p.targetPort}`);
+    out.push({ chain, entry: { rule: '', dispatch: 'published', keys: [`${p.protocol} . ${p.port}`] }, backends: p.backends.map((b) => b.address), rule });
+  }
+  for (const v of plan.vips) {
+    const chain = `vip_${v.vip.replaceAll('.', '_')}`;
+    const rule = (n: number) => (n === 0 ? '' : `meta mark set meta mark | ${MARK} dnat ip to numgen inc mod ${n} map @${chain}_be`);
+    out.push({ chain, entry: { rule: '', dispatch: 'vips', keys: [`${v.vip} . tcp`, `${v.vip} . udp`], vip: v.vip }, backends: v.backends.map((b) => b.address), rule });
+  }
+  return out;
+}
+
+const elements = (pairs: readonly [number, string][]): string => pairs.map(([slot, addr]) => `${slot} : ${addr}`).join(', ');
+
+/** The commands that turn table content `state` into `plan`, touching only what differs; one transaction. */
+export function nftUpdate(state: NftState, plan: DataPlanePlan): NftTransaction {
+  const cmds: string[] = [];
+  const next = new Map<string, NftEntry>();
+  const want = wanted(plan);
+  const keep = new Set(want.map((w) => w.chain));
+  for (const [chain, e] of state) {
+    if (keep.has(chain)) continue;
+    cmds.push(`delete element ${T} ${e.dispatch} { ${e.keys.join(', ')} }`);
+    if (e.vip) cmds.push(`delete element ${T} vip_addrs { ${e.vip} }`);
+    cmds.push(`flush chain ${T} ${chain}`, `delete chain ${T} ${chain}`, `delete map ${T} ${chain}_be`);
+  }
+  for (const w of want) {
+    const old = state.get(w.chain);
+    const { slots, deleted, added } = reslot(old?.slots ?? [], [...new Set(w.backends)]);
+    const rule = w.rule(slots.length);
+    if (!old) {
+      cmds.push(`add map ${T} ${w.chain}_be { typeof numgen inc mod 1 : ip daddr; }`, `add chain ${T} ${w.chain}`);
+    }
+    if (deleted.length > 0) cmds.push(`delete element ${T} ${w.chain}_be { ${deleted.join(', ')} }`);
+    if (added.length > 0) cmds.push(`add element ${T} ${w.chain}_be { ${elements(added)} }`);
+    if (old && old.rule !== rule) cmds.push(`flush chain ${T} ${w.chain}`);
+    if (rule && (!old || old.rule !== rule)) cmds.push(`add rule ${T} ${w.chain} ${rule}`);
+    if (!old) {
+      if (w.entry.vip) cmds.push(`add element ${T} vip_addrs { ${w.entry.vip} }`);
+      cmds.push(`add element ${T} ${w.entry.dispatch} { ${w.entry.keys.map((k) => `${k} : goto ${w.chain}`).join(', ')} }`);
+    }
+    next.set(w.chain, { ...w.entry, rule, slots });
+  }
+  return { commands: cmds.length ? cmds.join('\n') + '\n' : '', next };
+}
+
+/** Replaces whatever table is there (a previous run's, or one damaged by hand) with `plan`, in one transaction. */
+export function nftReplace(plan: DataPlanePlan): NftTransaction {
+  const { commands, next } = nftUpdate(new Map(), plan);
+  return { commands: `table ${T}\ndelete table ${T}\n${baseTable()}\n${commands}`, next };
+}
+
+/** Removes the table. */
+export const nftDelete = (): string => `table ${T}\ndelete table ${T}\n`;
+
+/** A table with every kind of rule Shoal uses, for checking that this kernel and nft accept them. */
+export function probeRuleset(): string {
+  const probe: DataPlanePlan = {
+    version: 0,
+    ports: [{ protocol: 'tcp', port: 1, targetPort: 1, mode: 'ingress', serviceId: 'probe', service: 'probe', backends: [{ taskId: 'p', address: '192.0.2.1' }] }],
+    vips: [{ vip: '192.0.2.2', networkId: 'probe', serviceId: 'probe', service: 'probe', ports: [], backends: [{ taskId: 'p', address: '192.0.2.1' }] }],
+  };
+  return nftReplace(probe).commands;
+}

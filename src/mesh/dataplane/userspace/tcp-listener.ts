@@ -1,0 +1,120 @@
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import type { Logger } from '../../../util/logger.js';
+import type { Route } from './route.js';
+
+export interface TcpProxyOptions {
+  /** A connect attempt that has not completed by then is abandoned for another backend. */
+  connectTimeoutMs: number;
+}
+
+/** Finds the route of a connection by the local address it arrived at; undefined refuses it. */
+export type RouteLookup = (localAddress: string) => Route | undefined;
+
+/**
+ * A TCP proxy listener. Each accepted connection is held paused while an upstream connection is
+ * made; a refused or timed-out connect is retried on another backend, so clients see a refusal
+ * only when no backend answers. Then bytes are piped both ways, half-closes included.
+ */
+export class TcpListener {
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+
+  constructor(
+    private lookup: RouteLookup,
+    private readonly opts: TcpProxyOptions,
+    private readonly log: Logger,
+  ) {
+    this.server = createServer({ pauseOnConnect: true, allowHalfOpen: true, noDelay: true }, (client) => this.accept(client));
+  }
+
+  listen(host: string, port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen({ host, port, backlog: 4096 }, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  setLookup(lookup: RouteLookup): void {
+    this.lookup = lookup;
+  }
+
+  /** Stops accepting; established connections go on until they end (draining). */
+  stopAccepting(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Stops accepting and cuts every connection. */
+  async destroy(): Promise<void> {
+    const closed = this.stopAccepting();
+    for (const s of this.sockets) s.destroy();
+    await closed;
+  }
+
+  private track(s: Socket): void {
+    this.sockets.add(s);
+    s.once('close', () => this.sockets.delete(s));
+  }
+
+  private accept(client: Socket): void {
+    this.track(client);
+    client.on('error', () => client.destroy());
+    const route = client.localAddress ? this.lookup(client.localAddress) : undefined;
+    if (!route) {
+      client.resetAndDestroy();
+      return;
+    }
+    this.connectUpstream(client, route, undefined);
+  }
+
+  private connectUpstream(client: Socket, route: Route, tried: Set<string> | undefined): void {
+    const backend = route.pick(tried, Date.now());
+    if (!backend || client.destroyed) {
+      if (!client.destroyed) {
+        this.log.warn({ service: route.service, entry: route.entry, tried: tried ? [...tried] : [] }, 'no backend accepted the connection');
+        client.resetAndDestroy();
+      }
+      return;
+    }
+    const upstream = connect({ host: backend.address, port: route.port, allowHalfOpen: true, noDelay: true, timeout: this.opts.connectTimeoutMs });
+    const retry = (why: string) => {
+      upstream.destroy();
+      if (route.markFailed(backend.address, Date.now())) {
+        this.log.warn({ service: route.service, entry: route.entry, backend: `${backend.address}:${route.port}`, task: backend.taskId, why }, 'backend connect failed; trying another');
+      }
+      const t = tried ?? new Set<string>();
+      t.add(backend.address);
+      client.off('close', abort);
+      this.connectUpstream(client, route, t);
+    };
+    const abort = () => upstream.destroy();
+    client.once('close', abort);
+    upstream.once('timeout', () => retry('timeout'));
+    upstream.once('error', (err: NodeJS.ErrnoException) => retry(err.code ?? err.message));
+    upstream.once('connect', () => {
+      upstream.removeAllListeners('timeout').removeAllListeners('error');
+      upstream.setTimeout(0);
+      client.off('close', abort);
+      route.markHealthy(backend.address);
+      this.track(upstream);
+      this.pipe(client, upstream);
+    });
+  }
+
+  private pipe(client: Socket, upstream: Socket): void {
+    const cut = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    upstream.on('error', cut);
+    client.on('error', cut);
+    // A reset on one side resets the other; a clean end is passed on as a half-close by pipe().
+    client.once('close', (hadError) => (hadError ? upstream.resetAndDestroy() : undefined));
+    upstream.once('close', (hadError) => (hadError ? client.resetAndDestroy() : undefined));
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.resume();
+  }
+}

@@ -1,0 +1,103 @@
+import type { Logger } from '../../../util/logger.js';
+import type { DataPlanePlan } from '../plan.js';
+import type { PlanBackend } from '../types.js';
+import { listenerLayout, type ListenerSpec } from './layout.js';
+import { Route } from './route.js';
+import { TcpListener, type RouteLookup, type TcpProxyOptions } from './tcp-listener.js';
+import { UdpListener, type UdpProxyOptions } from './udp-listener.js';
+
+export type UserspaceOptions = TcpProxyOptions & UdpProxyOptions;
+
+export const USERSPACE_DEFAULTS: UserspaceOptions = { connectTimeoutMs: 1000, flowIdleMs: 30_000 };
+
+type Listener = { spec: ListenerSpec; tcp: TcpListener; udp?: never } | { spec: ListenerSpec; udp: UdpListener; tcp?: never };
+
+/**
+ * The userspace data plane: TCP and UDP proxies in this process on published ports and VIPs. A plan
+ * is applied by binding the sockets it adds, then swapping every route in one synchronous step, then
+ * closing the sockets it drops; TCP listeners that go keep their connections until these end.
+ */
+export class UserspaceBackend implements PlanBackend {
+  readonly kind = 'userspace';
+  private routes = new Map<string, Route>();
+  private listeners = new Map<string, Listener>();
+  private readonly draining = new Set<TcpListener>();
+
+  constructor(
+    private readonly log: Logger,
+    private readonly opts: UserspaceOptions = USERSPACE_DEFAULTS,
+  ) {}
+
+  async apply(plan: DataPlanePlan): Promise<void> {
+    const layout = listenerLayout(plan);
+    const routes = new Map<string, Route>();
+    for (const [key, spec] of layout.routes) {
+      let route = this.routes.get(key);
+      if (!route) {
+        route = new Route(spec.service, spec.entry, spec.port);
+        route.setBackends(spec.backends); // live as soon as its listener binds
+      }
+      routes.set(key, route);
+    }
+    const vips = new Set(plan.vips.map((v) => v.vip));
+    const added: Listener[] = [];
+    try {
+      for (const spec of layout.listeners.values()) {
+        if (this.listeners.has(spec.key)) continue;
+        const l = this.makeListener(spec, routes, vips);
+        added.push(l);
+        await (l.tcp ?? l.udp).listen(spec.host, spec.port);
+      }
+    } catch (err) {
+      await Promise.all(added.map((l) => (l.tcp ? l.tcp.destroy() : l.udp.close())));
+      throw err;
+    }
+    // The swap: from here to the end of the loop nothing awaits, so no connection sees half a plan.
+    for (const [key, spec] of layout.routes) routes.get(key)!.setBackends(spec.backends);
+    const dropped: Listener[] = [];
+    for (const [key, l] of this.listeners) {
+      const spec = layout.listeners.get(key);
+      if (!spec) dropped.push(l);
+      else if (l.tcp) l.tcp.setLookup(lookupFor(spec, routes, vips));
+      else l.udp.setRoute(routeOf(spec, routes));
+    }
+    for (const l of dropped) this.listeners.delete(l.spec.key);
+    for (const l of added) this.listeners.set(l.spec.key, l);
+    this.routes = routes;
+    for (const l of dropped) {
+      if (l.udp) l.udp.close();
+      else {
+        this.draining.add(l.tcp);
+        void l.tcp.stopAccepting().then(() => this.draining.delete(l.tcp));
+      }
+    }
+  }
+
+  private makeListener(spec: ListenerSpec, routes: Map<string, Route>, vips: ReadonlySet<string>): Listener {
+    const log = this.log.child({ listen: `${spec.protocol}/${spec.host}:${spec.port}` });
+    if (spec.protocol === 'tcp') return { spec, tcp: new TcpListener(lookupFor(spec, routes, vips), this.opts, log) };
+    return { spec, udp: new UdpListener(routeOf(spec, routes), this.opts, log) };
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.listeners.values()];
+    this.listeners.clear();
+    this.routes.clear();
+    await Promise.all([...all.map((l) => (l.tcp ? l.tcp.destroy() : l.udp.close())), ...[...this.draining].map((t) => t.destroy())]);
+    this.draining.clear();
+  }
+}
+
+/** A TCP listener's routes by local address; a VIP without a route on this port is refused, not taken for the published port. */
+function lookupFor(spec: ListenerSpec, routes: ReadonlyMap<string, Route>, vips: ReadonlySet<string>): RouteLookup {
+  const wildcard = spec.routes.get('*');
+  return (local) => {
+    const key = spec.routes.get(local) ?? (vips.has(local) ? undefined : wildcard);
+    return key === undefined ? undefined : routes.get(key);
+  };
+}
+
+/** A UDP socket has one route (it cannot see the local address of a datagram; see layout.ts). */
+function routeOf(spec: ListenerSpec, routes: ReadonlyMap<string, Route>): Route {
+  return routes.get([...spec.routes.values()][0]!)!;
+}

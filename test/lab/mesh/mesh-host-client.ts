@@ -1,0 +1,65 @@
+import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import type { EndpointTable } from '../../../src/cluster/endpoints/types.js';
+import type { DataPlaneKind } from '../../../src/mesh/dataplane/index.js';
+import type { Lab, LabProcess } from '../index.js';
+
+type Command = { op: 'apply'; table: EndpointTable } | { op: 'close' };
+export type MeshHostRequest = Command & { id: number };
+export type MeshHostReply = { id: number; ok: true; kind: DataPlaneKind; version: number | undefined; ms: number } | { id: number; ok: false; error: string };
+
+const script = new URL('./mesh-host.js', import.meta.url).pathname;
+
+/** A lab host's data plane, running in a process inside the host (see mesh-host.ts), driven from the test. */
+export class MeshHost {
+  private nextId = 1;
+  private buf = '';
+  private readonly waiting = new Map<number, (r: MeshHostReply) => void>();
+
+  private constructor(
+    readonly host: string,
+    readonly kind: DataPlaneKind,
+    readonly process: LabProcess,
+    private readonly sock: Socket,
+  ) {
+    sock.on('data', (d) => {
+      this.buf += d.toString();
+      let i;
+      while ((i = this.buf.indexOf('\n')) >= 0) {
+        const reply = JSON.parse(this.buf.slice(0, i)) as MeshHostReply;
+        this.buf = this.buf.slice(i + 1);
+        this.waiting.get(reply.id)?.(reply);
+        this.waiting.delete(reply.id);
+      }
+    });
+  }
+
+  static async start(lab: Lab, host: string, kind: 'auto' | DataPlaneKind, nodeId = host): Promise<MeshHost> {
+    const socketPath = join(lab.hostDir(host), 'mesh.sock');
+    const proc = await lab.start(host, process.execPath, [script, socketPath, kind, nodeId], { name: 'mesh' });
+    const m = await proc.waitForOutput(/ready (nftables|userspace)/, 15_000);
+    const sock = connect(socketPath);
+    await new Promise<void>((resolve, reject) => sock.once('connect', resolve).once('error', reject));
+    return new MeshHost(host, m[1] as DataPlaneKind, proc, sock);
+  }
+
+  private call(req: Command): Promise<{ ms: number }> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, (r) => (r.ok ? resolve(r) : reject(new Error(`${this.host}: ${r.error}`))));
+      this.sock.write(`${JSON.stringify({ ...req, id })}\n`);
+    });
+  }
+
+  /** Applies a table; resolves with the time the data plane took. */
+  apply(table: EndpointTable): Promise<{ ms: number }> {
+    return this.call({ op: 'apply', table });
+  }
+
+  /** Closes the data plane (removes what it made) and stops the process. */
+  async close(): Promise<void> {
+    await this.call({ op: 'close' });
+    this.sock.destroy();
+    await this.process.stop();
+  }
+}

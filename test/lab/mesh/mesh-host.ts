@@ -1,0 +1,37 @@
+// The data plane of one lab host, as the agent would run it: `node mesh-host.js <socket> <kind> <node id>`,
+// started inside the host's network namespace. Tables arrive as JSON lines on a unix socket
+// (a path, so it is reachable from any namespace); each line is answered with one line.
+import { createServer } from 'node:net';
+import { createDataPlane, type DataPlaneKind } from '../../../src/mesh/dataplane/index.js';
+import { errorMessage } from '../../../src/util/errors.js';
+import { createLogger } from '../../../src/util/logger.js';
+import type { MeshHostRequest, MeshHostReply } from './mesh-host-client.js';
+
+const [socketPath, kind, nodeId] = process.argv.slice(2);
+if (!socketPath || !kind || !nodeId) throw new Error('usage: mesh-host <socket> <auto|nftables|userspace> <node id>');
+const log = createLogger('info', `mesh-${nodeId}`);
+const dp = await createDataPlane({ kind: kind as 'auto' | DataPlaneKind, nodeId, log });
+
+async function handle(req: MeshHostRequest): Promise<MeshHostReply> {
+  const t0 = performance.now();
+  if (req.op === 'apply') await dp.apply(req.table);
+  else await dp.close();
+  return { id: req.id, ok: true, kind: dp.kind, version: dp.version, ms: performance.now() - t0 };
+}
+
+createServer((sock) => {
+  let buf = '';
+  sock.on('error', () => sock.destroy());
+  sock.on('data', (d) => {
+    buf += d.toString();
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const req = JSON.parse(buf.slice(0, i)) as MeshHostRequest;
+      buf = buf.slice(i + 1);
+      handle(req).then(
+        (reply) => sock.write(`${JSON.stringify(reply)}\n`),
+        (err: unknown) => sock.write(`${JSON.stringify({ id: req.id, ok: false, error: errorMessage(err) })}\n`),
+      );
+    }
+  });
+}).listen(socketPath, () => console.log(`ready ${dp.kind}`));

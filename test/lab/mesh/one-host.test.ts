@@ -1,0 +1,143 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createLab, type Lab } from '../index.js';
+import { MeshHost } from './mesh-host-client.js';
+import { APPNET, INGRESS, MeshLab, type MeshService, type MeshTask } from './topology.js';
+import type { ProbeResult } from './probe.js';
+
+const notRoot = process.getuid?.() !== 0 && 'needs root';
+
+// web: published 8080/tcp and 5353/udp (ingress), on ingress and appnet. api: on appnet, host-mode 9090/tcp.
+const web: MeshService = {
+  serviceId: 'svcweb',
+  name: 'web',
+  ports: [
+    { protocol: 'tcp', targetPort: 80, publishedPort: 8080, mode: 'ingress' },
+    { protocol: 'udp', targetPort: 53, publishedPort: 5353, mode: 'ingress' },
+  ],
+  networks: [INGRESS, APPNET],
+  vipOctet: 100,
+};
+const api: MeshService = {
+  serviceId: 'svcapi',
+  name: 'api',
+  ports: [
+    { protocol: 'tcp', targetPort: 90, publishedPort: 9090, mode: 'host' },
+    { protocol: 'udp', targetPort: 53, publishedPort: 9053, mode: 'host' },
+  ],
+  networks: [APPNET],
+  vipOctet: 101,
+};
+const client: MeshService = { serviceId: 'svcclient', name: 'client', ports: [], networks: [APPNET], vipOctet: 102 };
+
+const names = (r: ProbeResult) => Object.keys(r.counts).sort();
+
+for (const kind of ['nftables', 'userspace'] as const) {
+  describe(`the mesh on one host (${kind})`, { skip: notRoot }, () => {
+    let lab: Lab;
+    let mesh: MeshLab;
+    let dp: MeshHost;
+    let version = 0;
+    const t: Record<string, MeshTask> = {};
+    const apply = (serving: MeshTask[]) => dp.apply(mesh.table(++version, [web, api, client], serving));
+    const all = () => [t.w1!, t.w2!, t.w3!, t.a1!, t.a2!];
+    let addr: string;
+
+    /** Runs a test step; on failure the lab's process logs are printed. */
+    const step = (fn: () => Promise<void>) => async () => {
+      try {
+        await fn();
+      } catch (err) {
+        lab.dumpLogs();
+        throw err;
+      }
+    };
+
+    before(async () => {
+      lab = await createLab({ hosts: 1 });
+      mesh = new MeshLab(lab);
+      await mesh.setUpHosts();
+      for (const n of ['w1', 'w2', 'w3']) t[n] = await mesh.addTask({ name: n, service: web, host: 'h1', tcp: [80], udp: [53] });
+      for (const n of ['a1', 'a2']) t[n] = await mesh.addTask({ name: n, service: api, host: 'h1', tcp: [90], udp: [53] });
+      t.c1 = await mesh.addTask({ name: 'c1', service: client, host: 'h1', serve: false });
+      dp = await MeshHost.start(lab, 'h1', kind);
+      assert.equal(dp.kind, kind);
+      addr = lab.host('h1').address;
+      await apply(all());
+    });
+    after(() => lab?.destroy());
+
+    it('balances a published TCP and UDP port over every task, from outside and from 127.0.0.1', step(async () => {
+      for (const proto of ['tcp', 'udp'] as const) {
+        const port = proto === 'tcp' ? 8080 : 5353;
+        const outside = await mesh.probe('lab', { mode: 'count', proto, targets: [{ host: addr, port }], n: 9 });
+        assert.deepEqual(outside.counts, { w1: 3, w2: 3, w3: 3 }, `${proto} from outside: ${JSON.stringify(outside)}`);
+        const local = await mesh.probe('h1', { mode: 'count', proto, targets: [{ host: '127.0.0.1', port }], n: 6 });
+        assert.deepEqual(local.counts, { w1: 2, w2: 2, w3: 2 }, `${proto} from 127.0.0.1: ${JSON.stringify(local)}`);
+      }
+    }));
+
+    it('publishes a host-mode port to the local tasks', step(async () => {
+      const r = await mesh.probe('lab', { mode: 'count', proto: 'tcp', targets: [{ host: addr, port: 9090 }], n: 4 });
+      assert.deepEqual(r.counts, { a1: 2, a2: 2 }, JSON.stringify(r));
+    }));
+
+    it("balances a task's traffic to another service's VIP, TCP and UDP", step(async () => {
+      const vip = mesh.vip(api, APPNET);
+      const tcp = await mesh.probe(t.c1!, { mode: 'count', proto: 'tcp', targets: [{ host: vip, port: 90 }], n: 6 });
+      assert.deepEqual(tcp.counts, { a1: 3, a2: 3 }, JSON.stringify(tcp));
+      const udp = await mesh.probe(t.c1!, { mode: 'count', proto: 'udp', targets: [{ host: vip, port: 53 }], n: 6 });
+      assert.deepEqual(udp.counts, { a1: 3, a2: 3 }, JSON.stringify(udp));
+    }));
+
+    it('lets a task reach its own service VIP when it is the one picked (hairpin)', step(async () => {
+      const r = await mesh.probe(t.w1!, { mode: 'count', proto: 'tcp', targets: [{ host: mesh.vip(web, APPNET), port: 80 }], n: 6 });
+      assert.deepEqual(r.counts, { w1: 2, w2: 2, w3: 2 }, JSON.stringify(r));
+    }));
+
+    it('keeps an established TCP connection on a removed backend; new connections avoid it', step(async () => {
+      await apply([t.w1!, t.a1!, t.a2!]);
+      const held = await mesh.startProbe({ mode: 'hold', target: { host: addr, port: 8080 }, lines: 6, intervalMs: 250 });
+      await new Promise((r) => setTimeout(r, 400));
+      await apply([t.w2!, t.w3!, t.a1!, t.a2!]);
+      const fresh = await mesh.probe('lab', { mode: 'count', proto: 'tcp', targets: [{ host: addr, port: 8080 }], n: 4 });
+      assert.deepEqual(names(fresh), ['w2', 'w3'], JSON.stringify(fresh));
+      const r = await held.result();
+      assert.equal(r.failures, 0, JSON.stringify(r));
+      assert.deepEqual(r.answers, ['w1', ...Array.from({ length: 6 }, (_, i) => `w1 line${i}`)]);
+      await apply(all());
+    }));
+
+    it('moves a UDP flow off a removed backend', step(async () => {
+      await apply([t.w1!, t.a1!, t.a2!]);
+      const flow = { mode: 'udp-flow', target: { host: addr, port: 5353 }, localPort: 40053, n: 2 } as const;
+      assert.deepEqual((await mesh.probe('lab', flow)).answers, ['w1', 'w1']);
+      await apply([t.w2!, t.a1!, t.a2!]);
+      assert.deepEqual((await mesh.probe('lab', flow)).answers, ['w2', 'w2']);
+      await apply(all());
+    }));
+
+    if (kind === 'userspace') {
+      it('retries a refusing or silent backend, so no connection fails while a task answers', step(async () => {
+        const dead = await mesh.addTask({ name: 'dead', service: web, host: 'h1', serve: false });
+        const ghost: MeshTask = { ...dead, name: 'ghost', addresses: { ingress: '10.0.0.250', appnet: '10.0.1.250' } };
+        await apply([t.w1!, dead, ghost, t.w2!, t.a1!, t.a2!]);
+        const r = await mesh.probe('lab', { mode: 'count', proto: 'tcp', targets: [{ host: addr, port: 8080 }], n: 12, timeoutMs: 5000 });
+        assert.equal(r.failures, 0, JSON.stringify(r));
+        assert.deepEqual(names(r), ['w1', 'w2']);
+        await apply(all());
+      }));
+    }
+
+    it('removes its rules, VIP routes and listeners on close', step(async () => {
+      await dp.close();
+      const tables = await lab.exec('h1', 'nft', ['list', 'tables']);
+      assert.doesNotMatch(tables.stdout, /shoal/);
+      const routes = await lab.exec('h1', 'ip', ['route', 'show', 'table', 'local', 'proto', '83']);
+      assert.equal(routes.stdout.trim(), '');
+      const r = await mesh.probe('lab', { mode: 'count', proto: 'tcp', targets: [{ host: addr, port: 8080 }], n: 1 });
+      assert.equal(r.failures, 1);
+      assert.match(r.errors[0]!, /ECONNREFUSED/);
+    }));
+  });
+}

@@ -1,0 +1,159 @@
+// A client for mesh tests, run inside a lab namespace: `node probe.js '<json request>'`; prints a JSON result.
+// Each TCP request is one new connection that reads the task's first line ("<name>"); each UDP
+// request a datagram from a fresh socket (a new flow) that reads the task's answer.
+import { connect } from 'node:net';
+import { createSocket } from 'node:dgram';
+
+export interface Target {
+  host: string;
+  port: number;
+}
+
+export type ProbeRequest =
+  /** `n` requests to each target, one after the other. */
+  | { mode: 'count'; proto: 'tcp' | 'udp'; targets: Target[]; n: number; timeoutMs?: number }
+  /** `concurrency` loops of requests over the targets for `durationMs`. */
+  | { mode: 'load'; proto: 'tcp' | 'udp'; targets: Target[]; concurrency: number; durationMs: number; timeoutMs?: number }
+  /** One connection kept open, a line every `intervalMs`: which task answers each. */
+  | { mode: 'hold'; target: Target; lines: number; intervalMs: number }
+  /** `n` datagrams, each from a fresh socket bound to the same local port (so one conntrack flow). */
+  | { mode: 'udp-flow'; target: Target; localPort: number; n: number; timeoutMs?: number };
+
+export interface ProbeResult {
+  /** Answers by task name. */
+  counts: Record<string, number>;
+  failures: number;
+  /** The first few failures' messages. */
+  errors: string[];
+  /** hold / udp-flow: every answer, in order. */
+  answers: string[];
+}
+
+const MAX_ERRORS = 20;
+
+function tcpOnce(t: Target, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ host: t.host, port: t.port });
+    let buf = '';
+    const timer = setTimeout(() => {
+      s.destroy();
+      reject(new Error(`timeout ${t.host}:${t.port}`));
+    }, timeoutMs);
+    s.on('data', (d) => {
+      buf += d.toString();
+      const i = buf.indexOf('\n');
+      if (i >= 0) {
+        clearTimeout(timer);
+        s.end();
+        resolve(buf.slice(0, i));
+      }
+    });
+    s.on('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(new Error(`${e.code ?? e.message} ${t.host}:${t.port}`));
+    });
+    s.on('end', () => {
+      clearTimeout(timer);
+      reject(new Error(`closed without an answer ${t.host}:${t.port}`));
+    });
+  });
+}
+
+function udpOnce(t: Target, timeoutMs: number, localPort?: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = createSocket('udp4');
+    const done = (err: Error | undefined, answer?: string) => {
+      clearTimeout(timer);
+      s.close();
+      if (err) reject(err);
+      else resolve(answer!);
+    };
+    const timer = setTimeout(() => done(new Error(`timeout ${t.host}:${t.port}`)), timeoutMs);
+    s.on('message', (m) => done(undefined, m.toString()));
+    s.on('error', (e: NodeJS.ErrnoException) => done(new Error(`${e.code ?? e.message} ${t.host}:${t.port}`)));
+    s.bind(localPort ?? 0, () => s.send('?', t.port, t.host));
+  });
+}
+
+async function run(req: ProbeRequest): Promise<ProbeResult> {
+  const res: ProbeResult = { counts: {}, failures: 0, errors: [], answers: [] };
+  const ok = (name: string) => (res.counts[name] = (res.counts[name] ?? 0) + 1);
+  const fail = (err: unknown) => {
+    res.failures++;
+    if (res.errors.length < MAX_ERRORS) res.errors.push(String((err as Error).message ?? err));
+  };
+  switch (req.mode) {
+    case 'count': {
+      const once = req.proto === 'tcp' ? tcpOnce : udpOnce;
+      for (const t of req.targets) {
+        for (let i = 0; i < req.n; i++) await once(t, req.timeoutMs ?? 2000).then(ok, fail);
+      }
+      return res;
+    }
+    case 'load': {
+      const once = req.proto === 'tcp' ? tcpOnce : udpOnce;
+      const end = Date.now() + req.durationMs;
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: req.concurrency }, async () => {
+          while (Date.now() < end) await once(req.targets[next++ % req.targets.length]!, req.timeoutMs ?? 3000).then(ok, fail);
+        }),
+      );
+      return res;
+    }
+    case 'hold':
+      return hold(req.target, req.lines, req.intervalMs, res);
+    case 'udp-flow':
+      for (let i = 0; i < req.n; i++) {
+        await udpOnce(req.target, req.timeoutMs ?? 2000, req.localPort).then((a) => {
+          ok(a);
+          res.answers.push(a);
+        }, fail);
+      }
+      return res;
+  }
+}
+
+function hold(t: Target, lines: number, intervalMs: number, res: ProbeResult): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    const s = connect({ host: t.host, port: t.port });
+    let buf = '';
+    let sent = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const finish = (err?: Error) => {
+      if (timer) clearInterval(timer);
+      if (err) {
+        res.failures++;
+        res.errors.push(err.message);
+      }
+      s.destroy();
+      resolve(res);
+    };
+    s.on('data', (d) => {
+      buf += d.toString();
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        res.answers.push(buf.slice(0, i));
+        buf = buf.slice(i + 1);
+      }
+      if (res.answers.length === lines + 1) finish();
+    });
+    s.on('error', (e) => finish(e));
+    s.on('end', () => finish(new Error(`closed after ${res.answers.length} answers`)));
+    s.on('connect', () => {
+      timer = setInterval(() => {
+        if (sent < lines) s.write(`line${sent++}\n`);
+      }, intervalMs);
+    });
+  });
+}
+
+if (process.argv[2]) {
+  run(JSON.parse(process.argv[2]) as ProbeRequest).then(
+    (r) => console.log(JSON.stringify(r)),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,39 @@
+// A task's server for mesh tests, run inside a task namespace:
+//   node task-server.js <name> <tcp ports, comma-separated> <udp ports, comma-separated>
+// TCP: says "<name>\n" on connect, then answers each line with "<name> <line>\n" (a long-lived
+// connection shows which task it stays on). UDP: answers every datagram with "<name>".
+import { createServer } from 'node:net';
+import { createSocket } from 'node:dgram';
+
+const [name, tcp = '', udp = ''] = process.argv.slice(2);
+if (!name) throw new Error('usage: task-server <name> <tcp ports> <udp ports>');
+const ports = (s: string) => s.split(',').filter(Boolean).map(Number);
+
+let listening = 0;
+const total = ports(tcp).length + ports(udp).length;
+const ready = () => {
+  if (++listening === total) console.log(`ready ${name}`);
+};
+
+for (const port of ports(tcp)) {
+  createServer((sock) => {
+    sock.setNoDelay(true);
+    sock.on('error', () => sock.destroy());
+    sock.write(`${name}\n`);
+    let buf = '';
+    sock.on('data', (d) => {
+      buf += d.toString();
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        sock.write(`${name} ${buf.slice(0, i)}\n`);
+        buf = buf.slice(i + 1);
+      }
+    });
+    sock.on('end', () => sock.end());
+  }).listen(port, '0.0.0.0', ready);
+}
+for (const port of ports(udp)) {
+  const s = createSocket('udp4');
+  s.on('message', (_msg, r) => s.send(name, r.port, r.address));
+  s.bind(port, '0.0.0.0', ready);
+}

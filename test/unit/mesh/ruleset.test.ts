@@ -1,0 +1,92 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { planDataPlane } from '../../../src/mesh/dataplane/plan.js';
+import { MASQUERADE_MARK, nftDelete, nftReplace, nftUpdate, probeRuleset } from '../../../src/mesh/dataplane/nftables/ruleset.js';
+import { hostPort, ingressPort, service, table, task } from './table-fixture.js';
+
+const MARK = `0x${MASQUERADE_MARK.toString(16)}`;
+const web = service('web', [ingressPort('tcp', 8080, 80)], { app: '10.0.1.5/24' });
+const webTask = (i: number) => task(`t${i}`, 'web', 'n1', { ing: `10.0.0.${10 + i}/24`, app: `10.0.1.${10 + i}/24` });
+const plan = (n: number, version = 1, services = [web]) => planDataPlane(table(services, Array.from({ length: n }, (_, i) => webTask(i + 1)), version), 'n1');
+
+test('a full replacement resets the table, then builds base chains, maps, rules and dispatch entries', () => {
+  const { commands, next } = nftReplace(plan(2));
+  const lines = commands.split('\n');
+  assert.deepEqual(lines.slice(0, 3), ['table ip shoal', 'delete table ip shoal', 'table ip shoal {']);
+  for (const expected of [
+    'fib daddr type local meta l4proto . th dport vmap @published',
+    `meta mark & ${MARK} == ${MARK} oifname "shoal*" masquerade fully-random`,
+    'iif != "lo" ip daddr 127.0.0.0/8 drop',
+    'add map ip shoal port_tcp_8080_be { typeof numgen inc mod 1 : ip daddr; }',
+    'add element ip shoal port_tcp_8080_be { 0 : 10.0.0.11, 1 : 10.0.0.12 }',
+    `add rule ip shoal port_tcp_8080 meta l4proto tcp meta mark set meta mark | ${MARK} dnat ip to numgen inc mod 2 map @port_tcp_8080_be : 80`,
+    'add element ip shoal published { tcp . 8080 : goto port_tcp_8080 }',
+    `add rule ip shoal vip_10_0_1_5 meta mark set meta mark | ${MARK} dnat ip to numgen inc mod 2 map @vip_10_0_1_5_be`,
+    'add element ip shoal vip_addrs { 10.0.1.5 }',
+    'add element ip shoal vips { 10.0.1.5 . tcp : goto vip_10_0_1_5, 10.0.1.5 . udp : goto vip_10_0_1_5 }',
+  ]) {
+    assert.ok(lines.some((l) => l.trim() === expected), `missing: ${expected}\n${commands}`);
+  }
+  assert.deepEqual(next.get('port_tcp_8080')!.slots, ['10.0.0.11', '10.0.0.12']);
+});
+
+test('an unchanged plan is no transaction at all', () => {
+  const { next } = nftReplace(plan(3));
+  assert.equal(nftUpdate(next, plan(3, 2)).commands, '');
+});
+
+test('removing one backend rewrites two slots and the rule, nothing else', () => {
+  const { next } = nftReplace(plan(3));
+  const p = plan(3, 2);
+  p.ports[0]!.backends.splice(0, 1); // t1 leaves the port (not the VIP)
+  assert.deepEqual(nftUpdate(next, p).commands.trim().split('\n'), [
+    'delete element ip shoal port_tcp_8080_be { 0, 2 }',
+    'add element ip shoal port_tcp_8080_be { 0 : 10.0.0.13 }',
+    'flush chain ip shoal port_tcp_8080',
+    `add rule ip shoal port_tcp_8080 meta l4proto tcp meta mark set meta mark | ${MARK} dnat ip to numgen inc mod 2 map @port_tcp_8080_be : 80`,
+  ]);
+});
+
+test('replacing a backend with another keeps the rule: element changes only', () => {
+  const { next } = nftReplace(plan(2));
+  const p = plan(2, 2);
+  p.ports[0]!.backends[1] = { taskId: 'x', address: '10.0.0.99' };
+  assert.deepEqual(nftUpdate(next, p).commands.trim().split('\n'), [
+    'delete element ip shoal port_tcp_8080_be { 1 }',
+    'add element ip shoal port_tcp_8080_be { 1 : 10.0.0.99 }',
+  ]);
+});
+
+test('the last backend leaving empties the chain, so connections are refused rather than sent nowhere', () => {
+  const { next } = nftReplace(plan(1));
+  const { commands, next: after } = nftUpdate(next, plan(0, 2));
+  assert.match(commands, /flush chain ip shoal port_tcp_8080\n/);
+  assert.doesNotMatch(commands, /add rule/);
+  assert.equal(after.get('port_tcp_8080')!.rule, '');
+});
+
+test('a removed entry leaves its dispatch entries, then its chain and map', () => {
+  const { next } = nftReplace(plan(2));
+  assert.deepEqual(nftUpdate(next, { version: 2, ports: [], vips: [] }).commands.trim().split('\n'), [
+    'delete element ip shoal published { tcp . 8080 }',
+    'flush chain ip shoal port_tcp_8080',
+    'delete chain ip shoal port_tcp_8080',
+    'delete map ip shoal port_tcp_8080_be',
+    'delete element ip shoal vips { 10.0.1.5 . tcp, 10.0.1.5 . udp }',
+    'delete element ip shoal vip_addrs { 10.0.1.5 }',
+    'flush chain ip shoal vip_10_0_1_5',
+    'delete chain ip shoal vip_10_0_1_5',
+    'delete map ip shoal vip_10_0_1_5_be',
+  ]);
+});
+
+test('host-mode ports DNAT without the masquerade mark (the local task sees the client)', () => {
+  const api = service('api', [hostPort('udp', 9053, 53)], {});
+  const p = planDataPlane(table([api], [task('a1', 'api', 'n1', { app: '10.0.1.21/24' })]), 'n1');
+  assert.match(nftReplace(p).commands, /add rule ip shoal port_udp_9053 meta l4proto udp dnat ip to numgen inc mod 1 map @port_udp_9053_be : 53\n/);
+});
+
+test('the probe is a full ruleset; deletion removes the table whether or not it exists', () => {
+  assert.match(probeRuleset(), /^table ip shoal\ndelete table ip shoal\ntable ip shoal \{/);
+  assert.equal(nftDelete(), 'table ip shoal\ndelete table ip shoal\n');
+});
