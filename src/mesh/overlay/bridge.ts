@@ -1,29 +1,22 @@
-import { exec } from '../../util/exec.js';
 import { writeFile } from 'node:fs/promises';
+import { exec } from '../../util/exec.js';
+import { localRunner, runBatch } from './commands.js';
+import { removalCommands } from './devices.js';
+import { readKernel } from './kernel-view.js';
+import { bridgeName, hostMac, OVERLAY_MTU, type NetworkBridge } from './names.js';
 
-/** The host's side of one overlay network: a bridge its local tasks plug into, with the host's own address. */
-export interface NetworkBridge {
-  name: string;
-  mtu: number;
-}
+export type { NetworkBridge } from './names.js';
+export { bridgeName, OVERLAY_MTU } from './names.js';
 
-export const OVERLAY_MTU = 1450;
-
-/** Bridge names are per network (by VXLAN ID) and short enough for the kernel's 15-character limit. */
-export const bridgeName = (vni: number): string => `shoal${vni}`;
-
-/** A fixed MAC per host address, so the bridge's MAC does not follow its ports (02:aa + the IPv4 address). */
-function macFor(ip: string): string {
-  return ['02', 'aa', ...ip.split('.').map((o) => Number(o).toString(16).padStart(2, '0'))].join(':');
-}
+/*
+ * The single-host path the daemon uses until its agent drives an Overlay (overlay.ts): a bridge
+ * per network with the host's address, no VXLAN. Replaced by Overlay.attach and Overlay.close.
+ */
 
 /** Bridges set up (or being set up) by this process: tasks starting together share one setup. */
 const ready = new Map<string, Promise<NetworkBridge>>();
 
-/**
- * Creates (or keeps) the bridge of network `vni` in the current network namespace, with the
- * host's address on it. Idempotent: a daemon restart finds the bridge already there.
- */
+/** Creates (or keeps) the bridge of network `vni` in this namespace, with the host's address on it. */
 export function ensureBridge(vni: number, hostAddress: string): Promise<NetworkBridge> {
   const key = `${vni}/${hostAddress}`;
   let p = ready.get(key);
@@ -37,11 +30,10 @@ export function ensureBridge(vni: number, hostAddress: string): Promise<NetworkB
 
 async function setUpBridge(vni: number, hostAddress: string): Promise<NetworkBridge> {
   const name = bridgeName(vni);
-  const [ip] = hostAddress.split('/');
   const exists = (await exec('ip', ['-o', 'link', 'show', 'dev', name], { allowFail: true })).code === 0;
   const cmds = [
     ...(exists ? [] : [`link add name ${name} type bridge`]),
-    `link set dev ${name} address ${macFor(ip)} mtu ${OVERLAY_MTU}`,
+    `link set dev ${name} address ${hostMac(hostAddress)} mtu ${OVERLAY_MTU}`,
     `addr replace ${hostAddress} dev ${name}`,
     `link set dev ${name} up`,
   ];
@@ -51,9 +43,9 @@ async function setUpBridge(vni: number, hostAddress: string): Promise<NetworkBri
   return { name, mtu: OVERLAY_MTU };
 }
 
-/** Removes every bridge this daemon made (on shutdown or when leaving the swarm). */
+/** Removes every overlay device in this namespace (on shutdown or when leaving the swarm). */
 export async function removeBridges(): Promise<void> {
   ready.clear();
-  const { stdout } = await exec('ip', ['-o', 'link', 'show', 'type', 'bridge']);
-  for (const m of stdout.matchAll(/^\d+: (shoal\d+)[:@]/gm)) await exec('ip', ['link', 'del', m[1]], { allowFail: true });
+  const { view } = await readKernel(localRunner, '');
+  await runBatch(localRunner, 'ip', [...view.devices].flatMap(([vni, facts]) => removalCommands(vni, facts)));
 }
