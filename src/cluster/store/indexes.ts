@@ -26,3 +26,8 @@ export const INDEX_KEYS: { [T in TableName]: Record<TableIndexes[T], KeyFn<T>> }
 /** The key of a replicated task's slot, or a global task's node, for `find('tasks', 'slot', ...)`. */
 export const slotKey = (serviceId: string, slotOrNode: number | string): string =>
   typeof slotOrNode === 'number' ? `${serviceId}/${slotOrNode}` : `${serviceId}/@${slotOrNode}`;
+
+/** The key `obj` has in one of its table's secondary indexes. */
+export function indexKey(table: TableName, index: string, obj: TableTypes[TableName]): string | undefined {
+  return (INDEX_KEYS[table] as Record<string, (o: TableTypes[TableName]) => string | undefined>)[index]?.(obj);
+}

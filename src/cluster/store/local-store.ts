@@ -1,14 +1,12 @@
-import { conflict, notFound, ShoalError } from '../../util/errors.js';
+import { ShoalError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
 import type { Clock } from '../../util/clock.js';
 import { systemClock } from '../../util/clock.js';
-import type { TableName, TableTypes } from '../types.js';
-import { Journal, type Change } from './journal.js';
-import { Tables, deepFreeze } from './tables.js';
-import { INDEX_KEYS as INDEX_FNS } from './indexes.js';
-import type { ReadTx, Store, StoreEvent, TableIndexes, WriteTx } from './types.js';
-
-type AnyObject = TableTypes[TableName];
+import { Journal } from './journal.js';
+import { Tables } from './tables.js';
+import { applyChanges, notifyWatchers } from './apply-changes.js';
+import { Transaction, tablesReader } from './transaction.js';
+import type { ReadTx, Store, StoreEvent, WriteTx } from './types.js';
 
 /**
  * The cluster store on one host: in-memory tables with secondary indexes, made durable by a
@@ -36,7 +34,7 @@ export class LocalStore implements Store {
     store.tables.load(snapshot.tables);
     store.index = snapshot.index;
     for (const entry of entries) {
-      store.applyChanges(entry.changes);
+      applyChanges(store.tables, entry.changes, entry.index);
       store.index = entry.index;
     }
     log.info({ dir, index: store.index, replayed: entries.length }, 'store opened');
@@ -44,7 +42,7 @@ export class LocalStore implements Store {
   }
 
   view<R>(fn: (tx: ReadTx) => R): R {
-    return fn(new Transaction(this.tables, this.index, () => this.timestamp()));
+    return fn(new Transaction(tablesReader(this.tables), this.index, () => this.timestamp()));
   }
 
   update<R>(fn: (tx: WriteTx) => R): Promise<R> {
@@ -66,121 +64,21 @@ export class LocalStore implements Store {
 
   private commit<R>(fn: (tx: WriteTx) => R): R {
     if (this.closed) throw new ShoalError('unavailable', 'the store is closed (the node is leaving the swarm or shutting down)');
-    const tx = new Transaction(this.tables, this.index, () => this.timestamp());
+    const tx = new Transaction(tablesReader(this.tables), this.index, () => this.timestamp());
     const result = fn(tx);
     const changes = tx.changes();
     if (changes.length === 0) return result;
     const index = this.index + 1;
     for (const c of changes) if (c.action !== 'remove') (c.object as { Version: { Index: number } }).Version = { Index: index };
     this.journal.append({ index, changes });
-    const events = this.applyChanges(changes, index);
+    const events = applyChanges(this.tables, changes, index);
     this.index = index;
     if (this.journal.wantsSnapshot) this.journal.writeSnapshot({ index, tables: this.tables.dump() });
-    for (const l of this.listeners) {
-      try {
-        l(events);
-      } catch (err) {
-        this.log.error({ err }, 'store watcher failed');
-      }
-    }
+    notifyWatchers(this.listeners, events, this.log);
     return result;
-  }
-
-  private applyChanges(changes: Change[], index = 0): StoreEvent[] {
-    const events: StoreEvent[] = [];
-    for (const c of changes) {
-      const table = this.tables.table(c.table);
-      const old = table.rows.get(c.object.ID);
-      if (c.action === 'remove') {
-        table.delete(c.object.ID);
-        events.push({ table: c.table, action: 'remove', object: old ?? c.object, old, index });
-      } else {
-        const obj = deepFreeze(c.object);
-        table.put(obj);
-        events.push({ table: c.table, action: c.action, object: obj, old, index });
-      }
-    }
-    return events;
   }
 
   private timestamp(): string {
     return new Date(this.clock.now()).toISOString();
   }
-}
-
-/** A read (and, inside update, write) transaction: writes are kept aside until commit. */
-class Transaction implements WriteTx {
-  private readonly pending = new Map<TableName, Map<string, { action: Change['action']; object: AnyObject }>>();
-
-  constructor(
-    private readonly tables: Tables,
-    readonly index: number,
-    private readonly now: () => string,
-  ) {}
-
-  get<T extends TableName>(table: T, id: string): TableTypes[T] | undefined {
-    const p = this.pending.get(table)?.get(id);
-    if (p) return p.action === 'remove' ? undefined : (p.object as TableTypes[T]);
-    return this.tables.table(table).rows.get(id) as TableTypes[T] | undefined;
-  }
-
-  list<T extends TableName>(table: T): TableTypes[T][] {
-    const base = this.tables.table(table).rows;
-    const p = this.pending.get(table);
-    if (!p) return [...base.values()] as TableTypes[T][];
-    const out: AnyObject[] = [];
-    for (const [id, obj] of base) if (!p.has(id)) out.push(obj);
-    for (const w of p.values()) if (w.action !== 'remove') out.push(w.object);
-    return out as TableTypes[T][];
-  }
-
-  find<T extends TableName>(table: T, index: TableIndexes[T], value: string): TableTypes[T][] {
-    const base = this.tables.table(table).find(index, value);
-    const p = this.pending.get(table);
-    if (!p) return base as TableTypes[T][];
-    return this.list(table).filter((o) => indexKey(table, index, o) === value);
-  }
-
-  create<T extends TableName>(table: T, object: TableTypes[T]): TableTypes[T] {
-    if (this.get(table, object.ID)) throw conflict(`${table} object ${object.ID} already exists`);
-    const now = this.now();
-    const obj = { ...structuredClone(object), CreatedAt: now, UpdatedAt: now, Version: { Index: this.index + 1 } };
-    this.write(table, 'create', obj);
-    return obj;
-  }
-
-  update<T extends TableName>(table: T, object: TableTypes[T]): TableTypes[T] {
-    const current = this.get(table, object.ID);
-    if (!current) throw notFound(`${table} object ${object.ID} not found`);
-    if (current.Version.Index !== object.Version.Index) {
-      throw new ShoalError('conflict', `update out of sequence: ${table} object ${object.ID} is at version ${current.Version.Index}, not ${object.Version.Index}`);
-    }
-    const created = this.pending.get(table)?.get(object.ID)?.action === 'create';
-    const obj = { ...structuredClone(object), CreatedAt: current.CreatedAt, UpdatedAt: this.now(), Version: { Index: this.index + 1 } };
-    this.write(table, created ? 'create' : 'update', obj);
-    return obj;
-  }
-
-  remove<T extends TableName>(table: T, id: string): void {
-    const current = this.get(table, id);
-    if (!current) throw notFound(`${table} object ${id} not found`);
-    if (this.pending.get(table)?.get(id)?.action === 'create') this.pending.get(table)!.delete(id);
-    else this.write(table, 'remove', current);
-  }
-
-  changes(): Change[] {
-    const out: Change[] = [];
-    for (const [table, writes] of this.pending) for (const w of writes.values()) out.push({ table, ...w });
-    return out;
-  }
-
-  private write(table: TableName, action: Change['action'], object: AnyObject): void {
-    let p = this.pending.get(table);
-    if (!p) this.pending.set(table, (p = new Map()));
-    p.set(object.ID, { action, object });
-  }
-}
-
-function indexKey(table: TableName, index: string, obj: AnyObject): string | undefined {
-  return (INDEX_FNS[table] as Record<string, (o: AnyObject) => string | undefined>)[index]?.(obj);
 }
