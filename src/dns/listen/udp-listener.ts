@@ -11,8 +11,9 @@ export class UdpListener {
 
   static bind(host: string, port: number, handler: QueryHandler, log: Logger): Promise<UdpListener> {
     const socket = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4' });
+    // No send callback: it costs a closure per answer; a failed send is an 'error' event instead.
     const reply = (answer: Buffer | undefined, port: number, address: string): void => {
-      if (answer) socket.send(answer, port, address, (err) => err && log.debug({ err, to: address }, 'DNS answer not sent'));
+      if (answer) socket.send(answer, port, address);
     };
     socket.on('message', (msg, rinfo) => {
       const answer = handler.handle(msg, rinfo.address, 'udp');
@@ -23,7 +24,7 @@ export class UdpListener {
       socket.once('error', reject);
       socket.bind({ address: host, port, exclusive: true }, () => {
         socket.off('error', reject);
-        socket.on('error', (err) => log.warn({ err, host }, 'DNS UDP socket error'));
+        socket.on('error', (err) => log.debug({ err, host }, 'DNS UDP send failed'));
         resolve(new UdpListener(socket, socket.address().port));
       });
     });
