@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../../../util/logger.js';
 import type { Entry, HardState, Snapshot } from '../core/types.js';
@@ -25,6 +26,7 @@ export class FileStorage implements RaftStorage {
   ) {}
 
   static open(opts: FileStorageOptions): FileStorage {
+    mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
     const key = loadDataKey(join(opts.dir, 'keys.json'), opts.unlockKey);
     const snapshots = new SnapshotFiles(join(opts.dir, 'snap'), key);
     const snapshot = snapshots.load();

@@ -1,0 +1,144 @@
+import * as grpc from '@grpc/grpc-js';
+import { ShoalError, isShoalError, errorMessage, type ErrorCode } from '../../../util/errors.js';
+import type { Logger } from '../../../util/logger.js';
+import type { Message, NodeId } from '../core/types.js';
+import type { Transport, TransportHandler } from './types.js';
+
+/** Snapshots travel in chunks of this size, so any snapshot fits under gRPC's message limit. */
+const CHUNK = 1 << 20;
+const MAX_MESSAGE = 16 << 20;
+
+const json = {
+  serialize: (v: unknown): Buffer => Buffer.from(JSON.stringify(v)),
+  deserialize: (b: Buffer): unknown => JSON.parse(b.toString('utf8')),
+};
+const raw = { serialize: (b: Buffer): Buffer => b, deserialize: (b: Buffer): Buffer => b };
+
+/** The Raft service between managers, without protobuf: messages are JSON, snapshot chunks raw bytes. */
+const service = {
+  stream: { path: '/shoal.raft.Raft/Stream', requestStream: true, responseStream: false, requestSerialize: json.serialize, requestDeserialize: json.deserialize, responseSerialize: json.serialize, responseDeserialize: json.deserialize },
+  snapshot: { path: '/shoal.raft.Raft/Snapshot', requestStream: true, responseStream: false, requestSerialize: raw.serialize, requestDeserialize: raw.deserialize, responseSerialize: json.serialize, responseDeserialize: json.deserialize },
+  forward: { path: '/shoal.raft.Raft/Forward', requestStream: false, responseStream: false, requestSerialize: raw.serialize, requestDeserialize: raw.deserialize, responseSerialize: raw.serialize, responseDeserialize: raw.deserialize },
+} satisfies grpc.ServiceDefinition;
+
+const Client = grpc.makeGenericClientConstructor(service, 'Raft');
+type RaftClient = InstanceType<typeof Client> & {
+  stream(cb: grpc.requestCallback<unknown>): grpc.ClientWritableStream<Message>;
+  snapshot(cb: grpc.requestCallback<unknown>): grpc.ClientWritableStream<Buffer>;
+  forward(req: Buffer, opts: grpc.CallOptions, cb: grpc.requestCallback<Buffer>): grpc.ClientUnaryCall;
+};
+
+export interface GrpcTransportOptions {
+  id: NodeId;
+  /** host:port to listen on (port 0: any free port, see `port`). */
+  listenAddr: string;
+  log: Logger;
+  /** Mutual TLS goes here once the cluster has its CA; plain TCP by default. */
+  serverCredentials?: grpc.ServerCredentials;
+  channelCredentials?: grpc.ChannelCredentials;
+}
+
+interface Peer {
+  addr: string;
+  client: RaftClient;
+  stream?: grpc.ClientWritableStream<Message>;
+}
+
+/** gRPC between managers: one long-lived stream of Raft messages per peer, chunked snapshots, unary forwarded writes. */
+export class GrpcTransport implements Transport {
+  private readonly server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_MESSAGE });
+  private readonly peers = new Map<NodeId, Peer>();
+  private handler: TransportHandler | undefined;
+  port = 0;
+
+  constructor(private readonly opts: GrpcTransportOptions) {}
+
+  async start(handler: TransportHandler): Promise<void> {
+    this.handler = handler;
+    this.server.addService(service, {
+      stream: (call: grpc.ServerReadableStream<Message, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        call.on('data', (m: Message) => this.handler?.onMessage(m));
+        call.on('end', () => cb(null, {}));
+        call.on('error', () => undefined);
+      },
+      snapshot: (call: grpc.ServerReadableStream<Buffer, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        const chunks: Buffer[] = [];
+        call.on('data', (b: Buffer) => chunks.push(b));
+        call.on('end', () => {
+          this.handler?.onMessage(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Message);
+          cb(null, {});
+        });
+        call.on('error', () => undefined);
+      },
+      forward: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
+        this.handler!.onForward(call.request.toString('utf8')).then(
+          (reply) => cb(null, Buffer.from(reply)),
+          (err: unknown) => cb({ code: grpc.status.UNAVAILABLE, details: JSON.stringify({ code: isShoalError(err) ? err.code : 'internal', message: errorMessage(err) }) }),
+        );
+      },
+    });
+    const creds = this.opts.serverCredentials ?? grpc.ServerCredentials.createInsecure();
+    this.port = await new Promise<number>((resolve, reject) => this.server.bindAsync(this.opts.listenAddr, creds, (err, port) => (err ? reject(err) : resolve(port))));
+    this.opts.log.info({ node: this.opts.id, addr: this.opts.listenAddr, port: this.port }, 'raft transport listening');
+  }
+
+  setPeer(id: NodeId, addr: string): void {
+    const old = this.peers.get(id);
+    if (old?.addr === addr) return;
+    old?.client.close();
+    const creds = this.opts.channelCredentials ?? grpc.credentials.createInsecure();
+    const client = new Client(addr, creds, { 'grpc.max_receive_message_length': MAX_MESSAGE, 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 1000 }) as RaftClient;
+    this.peers.set(id, { addr, client });
+  }
+
+  removePeer(id: NodeId): void {
+    this.peers.get(id)?.stream?.end();
+    this.peers.get(id)?.client.close();
+    this.peers.delete(id);
+  }
+
+  send(m: Message): void {
+    const peer = this.peers.get(m.to);
+    if (!peer) return;
+    if (m.type === 'snap') return this.sendSnapshot(peer, m);
+    if (!peer.stream) {
+      const stream = peer.client.stream((err) => {
+        if (peer.stream === stream) peer.stream = undefined;
+        if (err) this.handler?.onUnreachable(m.to);
+      });
+      peer.stream = stream;
+    }
+    peer.stream.write(m);
+  }
+
+  private sendSnapshot(peer: Peer, m: Message): void {
+    const body = Buffer.from(JSON.stringify(m));
+    const call = peer.client.snapshot((err) => {
+      if (err) this.opts.log.warn({ node: this.opts.id, to: m.to, err: err.message }, 'raft: sending a snapshot failed');
+      this.handler?.onSnapshotStatus(m.to, !err);
+    });
+    for (let off = 0; off < body.length; off += CHUNK) call.write(body.subarray(off, off + CHUNK));
+    call.end();
+  }
+
+  forward(to: NodeId, payload: string): Promise<string> {
+    const peer = this.peers.get(to);
+    if (!peer) return Promise.reject(new ShoalError('unavailable', `no address known for the leader ${to}`));
+    return new Promise((resolve, reject) => {
+      peer.client.forward(Buffer.from(payload), {}, (err, reply) => {
+        if (!err) return resolve(reply!.toString('utf8'));
+        try {
+          const e = JSON.parse(err.details) as { code: ErrorCode; message: string };
+          reject(new ShoalError(e.code, e.message));
+        } catch {
+          reject(new ShoalError('unavailable', `the leader ${to} did not answer: ${err.details || err.message}`));
+        }
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const id of [...this.peers.keys()]) this.removePeer(id);
+    this.server.forceShutdown();
+  }
+}

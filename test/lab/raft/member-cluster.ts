@@ -1,0 +1,120 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, openSync, closeSync, rmSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sleep } from '../../../src/util/clock.js';
+
+const MAIN = join(dirname(fileURLToPath(import.meta.url)), 'member-main.js');
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+interface Member {
+  id: string;
+  dir: string;
+  raftPort: number;
+  httpPort: number;
+  proc?: ChildProcess;
+}
+
+export interface MemberStatus {
+  id: string;
+  term: number;
+  leader?: string;
+  isLeader: boolean;
+  commit: number;
+  applied: number;
+}
+
+/** Raft members as separate processes on loopback, each with its own data directory; `destroy` kills and removes all. */
+export class MemberCluster {
+  readonly members: Member[] = [];
+  private readonly root = mkdtempSync(join(tmpdir(), 'shoal-raft-procs-'));
+
+  static async create(size: number, env: NodeJS.ProcessEnv = {}): Promise<MemberCluster> {
+    const c = new MemberCluster(env);
+    for (let i = 1; i <= size; i++) c.members.push({ id: `m${i}`, dir: join(c.root, `m${i}`), raftPort: await freePort(), httpPort: await freePort() });
+    for (const m of c.members) c.start(m.id);
+    return c;
+  }
+
+  private constructor(private readonly env: NodeJS.ProcessEnv) {}
+
+  member(id: string): Member {
+    return this.members.find((m) => m.id === id)!;
+  }
+
+  start(id: string): void {
+    const m = this.member(id);
+    const peers = this.members.map((p) => ({ id: p.id, addr: `127.0.0.1:${p.raftPort}` }));
+    const fd = openSync(join(this.root, `${id}.log`), 'a');
+    m.proc = spawn(process.execPath, [MAIN, m.id, m.dir, String(m.raftPort), String(m.httpPort), JSON.stringify(peers)], {
+      stdio: ['ignore', fd, fd],
+      env: { ...process.env, ...this.env },
+    });
+    closeSync(fd);
+  }
+
+  signal(id: string, sig: NodeJS.Signals): void {
+    this.member(id).proc?.kill(sig);
+  }
+
+  async kill(id: string): Promise<void> {
+    const p = this.member(id).proc;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    const exited = new Promise((r) => p.once('exit', r));
+    p.kill('SIGKILL');
+    await exited;
+  }
+
+  async call(id: string, path: string): Promise<{ status: number; body: Record<string, unknown> }> {
+    const res = await fetch(`http://127.0.0.1:${this.member(id).httpPort}${path}`, { method: path.startsWith('/write') ? 'POST' : 'GET', signal: AbortSignal.timeout(8000) });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  }
+
+  async status(id: string): Promise<MemberStatus | undefined> {
+    try {
+      const r = await this.call(id, '/status');
+      return r.body as unknown as MemberStatus;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Waits until one of `among` leads (and takes writes); returns its ID. */
+  async waitLeader(among: string[], timeoutMs = 15_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      for (const id of among) if ((await this.status(id))?.isLeader) return id;
+      await sleep(50);
+    }
+    throw new Error(`no leader among ${among.join(', ')} within ${timeoutMs} ms\n${this.logs()}`);
+  }
+
+  logs(): string {
+    return this.members.map((m) => `--- ${m.id}\n${tail(join(this.root, `${m.id}.log`))}`).join('\n');
+  }
+
+  async destroy(): Promise<void> {
+    for (const m of this.members) {
+      if (m.proc) m.proc.kill('SIGCONT');
+      await this.kill(m.id);
+    }
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+function tail(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').split('\n').slice(-15).join('\n');
+  } catch {
+    return '';
+  }
+}
