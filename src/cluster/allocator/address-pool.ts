@@ -10,30 +10,38 @@ export class AddressPool {
   private readonly range: Cidr;
   private readonly used = new Set<number>();
   private cursor: number;
+  /** The gateway and auxiliary addresses: never handed out. */
+  private readonly fixed: number[];
 
-  constructor(subnet: string, gateway: string | undefined, ipRange?: string) {
+  constructor(subnet: string, gateway: string | undefined, ipRange?: string, auxiliary: readonly string[] = []) {
     this.subnet = parseCidr(subnet);
     this.range = ipRange ? parseCidr(ipRange) : this.subnet;
     this.cursor = this.range.base;
-    if (gateway) this.used.add(ipToInt(gateway));
+    this.fixed = [...(gateway ? [gateway] : []), ...auxiliary].map((a) => ipToInt(a.split('/')[0]!));
+    this.clear();
   }
 
   get prefix(): number {
     return this.subnet.bits;
   }
 
-  /** How many addresses tasks, VIPs and hosts can have. */
+  /** How many addresses the range holds for tasks, VIPs, hosts and the gateway (the subnet's network and broadcast addresses excluded). */
   get capacity(): number {
-    return Math.max(0, cidrSize(this.range) - 2);
+    const last = this.subnet.base + cidrSize(this.subnet) - 1;
+    return cidrSize(this.range) - [this.subnet.base, last].filter((ip) => contains(this.range, ip)).length;
   }
 
+  /** How many of those are taken. */
   get inUse(): number {
-    return this.used.size;
+    let n = 0;
+    for (const ip of this.used) if (contains(this.range, ip)) n++;
+    return n;
   }
 
-  /** Forgets every reservation but keeps the cursor: for re-reading what the store holds. */
+  /** Forgets every reservation but the fixed ones and keeps the cursor: for re-reading what the store holds. */
   clear(): void {
     this.used.clear();
+    for (const ip of this.fixed) this.used.add(ip);
   }
 
   /** Marks an address as taken (one found in the store); "a.b.c.d" or "a.b.c.d/nn". */
@@ -48,6 +56,12 @@ export class AddressPool {
    */
   resumeAfterHighest(): void {
     for (const ip of this.used) if (contains(this.range, ip) && ip > this.cursor) this.cursor = ip;
+  }
+
+  /** Moves the cursor to the address handed out last (found in the store), so allocation goes on after it. */
+  resumeAfter(address: string): void {
+    const ip = ipToInt(address.split('/')[0]!);
+    if (contains(this.range, ip)) this.cursor = ip;
   }
 
   release(address: string): void {

@@ -1,15 +1,15 @@
 import type { Logger } from '../../util/logger.js';
 import type { Clock } from '../../util/clock.js';
-import { mutable, type ReadTx, type Store, type WriteTx } from '../store/index.js';
-import { TASK_STATES, type NetworkObjectSwarm, type PortConfig, type ServiceObject, type TaskObject } from '../types.js';
+import { mutable, type ReadTx, type Store, type StoreEvent, type WriteTx } from '../store/index.js';
+import { type NetworkObjectSwarm, type PortConfig, type ServiceObject, type TaskObject } from '../types.js';
 import { AddressPool } from './address-pool.js';
-import { firstFreeSubnet, parseCidr, intToIp, formatCidr } from './ipv4.js';
+import { firstFreeSubnet, parseCidr, intToIp, ipToInt, formatCidr } from './ipv4.js';
 import { serviceNetworkIds, usesIngress } from './service-networks.js';
+import { emptyPool, heldAddresses, isFinished, nearlyFull } from './held-addresses.js';
 
 export const VXLAN_ID_OPTION = 'com.docker.network.driver.overlay.vxlanid_list';
 const FIRST_VNI = 4096;
 const PORT_RANGE = { first: 30000, last: 32767 };
-const RUNNING = TASK_STATES.indexOf('running');
 
 export interface AllocatorOptions {
   store: Store;
@@ -26,6 +26,8 @@ export interface AllocatorOptions {
  */
 export class Allocator {
   private readonly pools = new Map<string, AddressPool>();
+  /** Networks whose 80% warning was given. */
+  private readonly nearlyFull = new Set<string>();
   private unwatch?: () => void;
   private scheduled = false;
   private running: Promise<void> = Promise.resolve();
@@ -34,7 +36,7 @@ export class Allocator {
 
   start(): void {
     this.unwatch = this.opts.store.watch((events) => {
-      if (events.some((e) => e.table !== 'tasks' || e.action === 'create' || (e.object as TaskObject).Status.State === 'new')) this.kick();
+      if (events.some(needsPass)) this.kick();
     });
     this.kick();
   }
@@ -67,6 +69,7 @@ export class Allocator {
     for (const node of tx.list('nodes')) this.allocateNode(tx, node.ID);
     for (const svc of tx.list('services')) this.allocateService(tx, svc);
     for (const task of tx.find('tasks', 'desired', 'running')) if (task.Status.State === 'new') this.allocateTask(tx, task);
+    this.warnNearlyFull(tx);
   }
 
   private allocateNetwork(tx: WriteTx, net: NetworkObjectSwarm): void {
@@ -94,30 +97,40 @@ export class Allocator {
     this.opts.log.info({ network: net.Spec.Name, subnet: configs[0].Subnet, vni }, 'network allocated');
   }
 
-  /** Rebuilds each network's used addresses from the store, keeping the serial cursors. */
+  /**
+   * Rebuilds each network's used addresses from the store, keeping the serial cursors. A pool new
+   * to this allocator (a restart, a new leader) goes on after the address its newest task got.
+   */
   private syncPools(tx: ReadTx): void {
+    const held = heldAddresses(tx);
     const live = new Set<string>();
-    const fresh: AddressPool[] = [];
     for (const net of tx.list('networks')) {
-      const cfg = net.IPAMOptions.Configs[0];
-      if (!cfg?.Subnet) continue;
-      live.add(net.ID);
       let pool = this.pools.get(net.ID);
-      if (!pool) {
-        this.pools.set(net.ID, (pool = new AddressPool(cfg.Subnet, cfg.Gateway, cfg.IPRange)));
-        fresh.push(pool);
-      }
+      const fresh = !pool;
+      pool ??= emptyPool(net);
+      if (!pool) continue;
+      live.add(net.ID);
+      this.pools.set(net.ID, pool);
       pool.clear();
-      if (cfg.Gateway) pool.reserve(cfg.Gateway);
+      for (const a of held.get(net.ID) ?? []) pool.reserve(a);
+      if (fresh) resumePool(tx, net.ID, pool);
     }
     for (const id of this.pools.keys()) if (!live.has(id)) this.pools.delete(id);
-    for (const node of tx.list('nodes')) for (const a of node.Attachments ?? []) this.pools.get(a.NetworkID)?.reserve(a.Addr);
-    for (const svc of tx.list('services')) for (const v of svc.Endpoint?.VirtualIPs ?? []) this.pools.get(v.NetworkID)?.reserve(v.Addr);
-    for (const task of tx.list('tasks')) {
-      if (TASK_STATES.indexOf(task.Status.State) > RUNNING) continue; // a finished task's address is free again
-      for (const a of task.NetworksAttachments ?? []) for (const addr of a.Addresses) this.pools.get(a.Network.ID)?.reserve(addr);
+  }
+
+  /** Logs once when a network reaches 80% of its addresses, and again after it went below and back. */
+  private warnNearlyFull(tx: ReadTx): void {
+    for (const [id, pool] of this.pools) {
+      const usage = { inUse: pool.inUse, capacity: pool.capacity };
+      if (!nearlyFull(usage)) {
+        this.nearlyFull.delete(id);
+        continue;
+      }
+      if (this.nearlyFull.has(id)) continue;
+      this.nearlyFull.add(id);
+      const network = tx.get('networks', id)?.Spec.Name ?? id;
+      this.opts.log.warn({ network, ...usage }, `network ${network} is ${Math.floor((100 * usage.inUse) / usage.capacity)}% full: new tasks will fail once its last address is taken; use a larger --subnet or another network`);
     }
-    for (const pool of fresh) pool.resumeAfterHighest();
   }
 
   private allocateNode(tx: WriteTx, nodeId: string): void {
@@ -194,9 +207,9 @@ export class Allocator {
       if (!net || !addr) {
         for (const a of attachments) for (const x of a.Addresses) this.pools.get(a.Network.ID)?.release(x);
         const why = !net ? `network ${netId} not found` : !pool ? `network ${net.Spec.Name} has no subnet yet` : `network ${net.Spec.Name} has no free address left (all ${pool.capacity} in use); remove tasks or use a larger --subnet`;
-        if (task.Status.Message !== why) {
+        if (task.Status.Err !== why) {
           const copy = mutable(task);
-          copy.Status = { ...copy.Status, Message: why, Timestamp: new Date(this.opts.clock.now()).toISOString() };
+          copy.Status = { ...copy.Status, Message: why, Err: why, Timestamp: new Date(this.opts.clock.now()).toISOString() };
           tx.update('tasks', copy);
         }
         return;
@@ -206,6 +219,33 @@ export class Allocator {
     const copy = mutable(task);
     copy.NetworksAttachments = attachments;
     copy.Status = { ...copy.Status, State: 'pending', Message: 'pending task scheduling', Timestamp: new Date(this.opts.clock.now()).toISOString() };
+    delete copy.Status.Err; // from a pass that found the network full
     tx.update('tasks', copy);
   }
+}
+
+/**
+ * Whether a change may give the allocator work: anything but a task's status moving on, except
+ * a new task, and a task that finishes or goes (its addresses are free for a task that waits).
+ */
+function needsPass(e: StoreEvent): boolean {
+  if (e.table !== 'tasks' || e.action !== 'update') return true;
+  const task = e.object as TaskObject;
+  return task.Status.State === 'new' || (isFinished(task) && !isFinished(e.old as TaskObject));
+}
+
+/**
+ * Points a pool rebuilt from the store after the address given last: the highest of its newest
+ * tasks' (tasks created together are allocated together, in address order), else its highest in use.
+ */
+function resumePool(tx: ReadTx, networkId: string, pool: AddressPool): void {
+  let newest: { at: string; ip: number } | undefined;
+  for (const task of tx.list('tasks')) {
+    const address = task.NetworksAttachments?.find((a) => a.Network.ID === networkId)?.Addresses[0];
+    if (!address) continue;
+    const ip = ipToInt(address.split('/')[0]!);
+    if (!newest || task.CreatedAt > newest.at || (task.CreatedAt === newest.at && ip > newest.ip)) newest = { at: task.CreatedAt, ip };
+  }
+  if (newest) pool.resumeAfter(intToIp(newest.ip));
+  else pool.resumeAfterHighest();
 }

@@ -3,6 +3,7 @@ import { ShoalError, invalidArgument } from '../../util/errors.js';
 import { newId } from '../../util/ids.js';
 import type { ReadTx, WriteTx } from '../store/types.js';
 import { TASK_STATES, type IPAMConfig, type Labels, type NetworkObjectSwarm, type ServiceObject } from '../types.js';
+import { overlaps, parseCidr as parseIpv4Cidr } from '../allocator/ipv4.js';
 import { cidrContains, parseCidr } from './cidr.js';
 import { rpcError } from './errors.js';
 import { checkFilterNames, filterValues, matchesExact, matchesLabels, matchesPattern, type Filters } from './filters.js';
@@ -54,6 +55,7 @@ export function createNetwork(tx: WriteTx, req: NetworkCreateRequest): NetworkOb
   const ipamDriver = req.IPAM?.Driver || 'default';
   if (ipamDriver !== 'default') throw invalidArgument(`IPAM driver "${ipamDriver}" is not supported: use the default IPAM driver`);
   const configs = (req.IPAM?.Config ?? []).map(validateIpamConfig);
+  refuseOverlaps(tx, configs);
   if (tx.find('networks', 'name', req.Name).length > 0) throw new ShoalError('conflict', `network with name ${req.Name} already exists`);
   if (req.Ingress) {
     if (req.Attachable) throw invalidArgument('ingress network cannot be attachable');
@@ -107,6 +109,24 @@ function validateIpamConfig(c: IPAMConfig): IPAMConfig {
   if (c.Gateway) out.Gateway = c.Gateway;
   if (c.AuxiliaryAddresses && Object.keys(c.AuxiliaryAddresses).length > 0) out.AuxiliaryAddresses = c.AuxiliaryAddresses;
   return out;
+}
+
+/**
+ * Refuses IPv4 subnets that overlap one another or any other network's (given or allocated from
+ * the default pool): the hosts would route one network's addresses to the other's bridge.
+ */
+function refuseOverlaps(tx: ReadTx, configs: readonly IPAMConfig[]): void {
+  const taken = tx.list('networks').flatMap((n) => [...n.IPAMOptions.Configs, ...(n.Spec.IPAMOptions?.Configs ?? [])].map((c) => ({ name: n.Spec.Name, subnet: c.Subnet ?? '' })));
+  for (const c of configs) {
+    const subnet = c.Subnet!;
+    if (isIP(subnet.split('/')[0]!) !== 4) continue;
+    const other = taken.find((t) => isIP(t.subnet.split('/')[0]!) === 4 && overlaps(parseIpv4Cidr(t.subnet), parseIpv4Cidr(subnet)));
+    if (other) {
+      const owner = other.name ? `network ${other.name}` : 'another subnet of this network';
+      throw rpcError('InvalidArgument', `ipam configuration: subnet ${subnet} overlaps ${owner} (${other.subnet}); choose a subnet that overlaps no other network`);
+    }
+    taken.push({ name: '', subnet });
+  }
 }
 
 /** Whether a service attaches to a network (its tasks' networks, or the deprecated service-level ones). */

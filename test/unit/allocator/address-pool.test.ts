@@ -56,3 +56,12 @@ test('a pool rebuilt from what is in use goes on after the highest address', () 
   pool.resumeAfterHighest();
   assert.equal(pool.allocate(), '10.0.5.8/24');
 });
+
+test('capacity and use count the range only; the gateway and auxiliary addresses are never handed out', () => {
+  const pool = new AddressPool('10.9.0.0/24', '10.9.0.130', '10.9.0.128/30', ['10.9.0.129']);
+  assert.deepEqual([pool.capacity, pool.inUse], [4, 2], '.128-.131, none of them network or broadcast; gateway and aux taken');
+  assert.deepEqual([pool.allocate(), pool.allocate(), pool.allocate()], ['10.9.0.131/24', '10.9.0.128/24', undefined]);
+  pool.clear();
+  assert.equal(pool.inUse, 2, 'clear keeps the fixed reservations');
+  assert.equal(new AddressPool('10.8.0.0/29', '10.8.0.1').capacity, 6);
+});
