@@ -2,34 +2,11 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLab, type Lab } from '../index.js';
 import { MeshHost } from './mesh-host-client.js';
-import { APPNET, INGRESS, MeshLab, type MeshService, type MeshTask } from './topology.js';
+import { API, CLIENT, dumpingLogs, WEB } from './services.js';
+import { APPNET, MeshLab, type MeshTask } from './topology.js';
 import type { ProbeResult } from './probe.js';
 
 const notRoot = process.getuid?.() !== 0 && 'needs root';
-
-// web: published 8080/tcp and 5353/udp (ingress), on ingress and appnet. api: on appnet, host-mode 9090/tcp.
-const web: MeshService = {
-  serviceId: 'svcweb',
-  name: 'web',
-  ports: [
-    { protocol: 'tcp', targetPort: 80, publishedPort: 8080, mode: 'ingress' },
-    { protocol: 'udp', targetPort: 53, publishedPort: 5353, mode: 'ingress' },
-  ],
-  networks: [INGRESS, APPNET],
-  vipOctet: 100,
-};
-const api: MeshService = {
-  serviceId: 'svcapi',
-  name: 'api',
-  ports: [
-    { protocol: 'tcp', targetPort: 90, publishedPort: 9090, mode: 'host' },
-    { protocol: 'udp', targetPort: 53, publishedPort: 9053, mode: 'host' },
-  ],
-  networks: [APPNET],
-  vipOctet: 101,
-};
-const client: MeshService = { serviceId: 'svcclient', name: 'client', ports: [], networks: [APPNET], vipOctet: 102 };
-
 const names = (r: ProbeResult) => Object.keys(r.counts).sort();
 
 for (const kind of ['nftables', 'userspace'] as const) {
@@ -39,27 +16,18 @@ for (const kind of ['nftables', 'userspace'] as const) {
     let dp: MeshHost;
     let version = 0;
     const t: Record<string, MeshTask> = {};
-    const apply = (serving: MeshTask[]) => dp.apply(mesh.table(++version, [web, api, client], serving));
+    const apply = (serving: MeshTask[]) => dp.apply(mesh.table(++version, [WEB, API, CLIENT], serving));
     const all = () => [t.w1!, t.w2!, t.w3!, t.a1!, t.a2!];
     let addr: string;
-
-    /** Runs a test step; on failure the lab's process logs are printed. */
-    const step = (fn: () => Promise<void>) => async () => {
-      try {
-        await fn();
-      } catch (err) {
-        lab.dumpLogs();
-        throw err;
-      }
-    };
+    const step = dumpingLogs(() => lab);
 
     before(async () => {
       lab = await createLab({ hosts: 1 });
       mesh = new MeshLab(lab);
       await mesh.setUpHosts();
-      for (const n of ['w1', 'w2', 'w3']) t[n] = await mesh.addTask({ name: n, service: web, host: 'h1', tcp: [80], udp: [53] });
-      for (const n of ['a1', 'a2']) t[n] = await mesh.addTask({ name: n, service: api, host: 'h1', tcp: [90], udp: [53] });
-      t.c1 = await mesh.addTask({ name: 'c1', service: client, host: 'h1', serve: false });
+      for (const n of ['w1', 'w2', 'w3']) t[n] = await mesh.addTask({ name: n, service: WEB, host: 'h1', tcp: [80], udp: [53] });
+      for (const n of ['a1', 'a2']) t[n] = await mesh.addTask({ name: n, service: API, host: 'h1', tcp: [90], udp: [53] });
+      t.c1 = await mesh.addTask({ name: 'c1', service: CLIENT, host: 'h1', serve: false });
       dp = await MeshHost.start(lab, 'h1', kind);
       assert.equal(dp.kind, kind);
       addr = lab.host('h1').address;
@@ -83,7 +51,7 @@ for (const kind of ['nftables', 'userspace'] as const) {
     }));
 
     it("balances a task's traffic to another service's VIP, TCP and UDP", step(async () => {
-      const vip = mesh.vip(api, APPNET);
+      const vip = mesh.vip(API, APPNET);
       const tcp = await mesh.probe(t.c1!, { mode: 'count', proto: 'tcp', targets: [{ host: vip, port: 90 }], n: 6 });
       assert.deepEqual(tcp.counts, { a1: 3, a2: 3 }, JSON.stringify(tcp));
       const udp = await mesh.probe(t.c1!, { mode: 'count', proto: 'udp', targets: [{ host: vip, port: 53 }], n: 6 });
@@ -91,7 +59,7 @@ for (const kind of ['nftables', 'userspace'] as const) {
     }));
 
     it('lets a task reach its own service VIP when it is the one picked (hairpin)', step(async () => {
-      const r = await mesh.probe(t.w1!, { mode: 'count', proto: 'tcp', targets: [{ host: mesh.vip(web, APPNET), port: 80 }], n: 6 });
+      const r = await mesh.probe(t.w1!, { mode: 'count', proto: 'tcp', targets: [{ host: mesh.vip(WEB, APPNET), port: 80 }], n: 6 });
       assert.deepEqual(r.counts, { w1: 2, w2: 2, w3: 2 }, JSON.stringify(r));
     }));
 
@@ -119,7 +87,7 @@ for (const kind of ['nftables', 'userspace'] as const) {
 
     if (kind === 'userspace') {
       it('retries a refusing or silent backend, so no connection fails while a task answers', step(async () => {
-        const dead = await mesh.addTask({ name: 'dead', service: web, host: 'h1', serve: false });
+        const dead = await mesh.addTask({ name: 'dead', service: WEB, host: 'h1', serve: false });
         const ghost: MeshTask = { ...dead, name: 'ghost', addresses: { ingress: '10.0.0.250', appnet: '10.0.1.250' } };
         await apply([t.w1!, dead, ghost, t.w2!, t.a1!, t.a2!]);
         const r = await mesh.probe('lab', { mode: 'count', proto: 'tcp', targets: [{ host: addr, port: 8080 }], n: 12, timeoutMs: 5000 });

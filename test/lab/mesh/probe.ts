@@ -23,7 +23,7 @@ export interface ProbeResult {
   /** Answers by task name. */
   counts: Record<string, number>;
   failures: number;
-  /** The first few failures' messages. */
+  /** The first few failures' messages, with when they happened (ms since the start). */
   errors: string[];
   /** hold / udp-flow: every answer, in order. */
   answers: string[];
@@ -77,10 +77,11 @@ function udpOnce(t: Target, timeoutMs: number, localPort?: number): Promise<stri
 
 async function run(req: ProbeRequest): Promise<ProbeResult> {
   const res: ProbeResult = { counts: {}, failures: 0, errors: [], answers: [] };
+  const t0 = Date.now();
   const ok = (name: string) => (res.counts[name] = (res.counts[name] ?? 0) + 1);
   const fail = (err: unknown) => {
     res.failures++;
-    if (res.errors.length < MAX_ERRORS) res.errors.push(String((err as Error).message ?? err));
+    if (res.errors.length < MAX_ERRORS) res.errors.push(`${String((err as Error).message ?? err)} at ${Date.now() - t0} ms`);
   };
   switch (req.mode) {
     case 'count': {

@@ -51,6 +51,9 @@ export interface TaskOptions {
 
 const here = (f: string) => new URL(f, import.meta.url).pathname;
 
+/** A host's fixed bridge MAC, as Shoal gives it: 02:aa and its address (tasks have 02:42). */
+const hostMac = (address: string): string => `02:aa${macAddress(address).slice(5)}`;
+
 /**
  * Hosts, overlay networks and tasks for mesh tests, built the way Shoal builds them: per host a
  * bridge shoal<vni> with the host's own address (src/mesh/overlay/bridge.ts), per task a namespace
@@ -83,7 +86,7 @@ export class MeshLab {
     for (const h of this.lab.hosts) {
       const cmds = this.networks.flatMap((n) => [
         `link add name ${bridgeName(n.vni)} type bridge`,
-        `link set dev ${bridgeName(n.vni)} mtu ${OVERLAY_MTU}`,
+        `link set dev ${bridgeName(n.vni)} address ${hostMac(this.hostAddress(n, h.name))} mtu ${OVERLAY_MTU}`,
         `addr add ${this.hostAddress(n, h.name)}/24 dev ${bridgeName(n.vni)}`,
         `link set dev ${bridgeName(n.vni)} up`,
       ]);
@@ -147,7 +150,7 @@ export class MeshLab {
         if (!exists) {
           ip.push(`link add ${vx} type vxlan id ${n.vni} dstport 4789 local ${h.address} dev eth0 nolearning proxy`, `link set ${vx} mtu ${OVERLAY_MTU} master ${bridgeName(n.vni)} up`);
         }
-        for (const [addr, mac, remote] of await this.remoteEndpoints(n, h.name)) {
+        for (const [addr, mac, remote] of this.remoteEndpoints(n, h.name)) {
           fdb.push(`fdb replace ${mac} dev ${vx} dst ${remote} self permanent`);
           ip.push(`neigh replace ${addr} lladdr ${mac} dev ${vx} nud permanent`);
         }
@@ -162,16 +165,15 @@ export class MeshLab {
   }
 
   /** [address, MAC, underlay address of its host] of every endpoint on `net` that is not on `host`. */
-  private async remoteEndpoints(net: MeshNetwork, host: string): Promise<[string, string, string][]> {
+  private remoteEndpoints(net: MeshNetwork, host: string): [string, string, string][] {
     const out: [string, string, string][] = [];
     for (const t of this.tasks) {
       const a = t.addresses[net.networkId];
       if (a && t.host !== host) out.push([a, macAddress(a), this.lab.host(t.host).address]);
     }
     for (const h of this.lab.hosts) {
-      if (h.name === host) continue;
-      const { stdout } = await this.lab.exec(h.name, 'cat', [`/sys/class/net/${bridgeName(net.vni)}/address`]);
-      out.push([this.hostAddress(net, h.name), stdout.trim(), h.address]);
+      const a = this.hostAddress(net, h.name);
+      if (h.name !== host) out.push([a, hostMac(a), h.address]);
     }
     return out;
   }

@@ -79,42 +79,57 @@ export class TcpListener {
       return;
     }
     const upstream = connect({ host: backend.address, port: route.port, allowHalfOpen: true, noDelay: true, timeout: this.opts.connectTimeoutMs });
+    const abort = () => upstream.destroy();
     const retry = (why: string) => {
       upstream.destroy();
-      if (route.markFailed(backend.address, Date.now())) {
-        this.log.warn({ service: route.service, entry: route.entry, backend: `${backend.address}:${route.port}`, task: backend.taskId, why }, 'backend connect failed; trying another');
-      }
-      const t = tried ?? new Set<string>();
-      t.add(backend.address);
       client.off('close', abort);
-      this.connectUpstream(client, route, t);
+      if (route.markFailed(backend.address, Date.now())) {
+        this.log.warn({ service: route.service, entry: route.entry, backend: `${backend.address}:${route.port}`, task: backend.taskId, why }, 'backend failed before any byte passed; trying another');
+      }
+      this.connectUpstream(client, route, (tried ?? new Set<string>()).add(backend.address));
     };
-    const abort = () => upstream.destroy();
     client.once('close', abort);
-    upstream.once('timeout', () => retry('timeout'));
+    upstream.once('timeout', () => retry('connect timeout'));
     upstream.once('error', (err: NodeJS.ErrnoException) => retry(err.code ?? err.message));
     upstream.once('connect', () => {
       upstream.removeAllListeners('timeout').removeAllListeners('error');
       upstream.setTimeout(0);
       client.off('close', abort);
-      route.markHealthy(backend.address);
-      this.track(upstream);
-      this.pipe(client, upstream);
+      this.relay(client, upstream, retry);
     });
   }
 
-  private pipe(client: Socket, upstream: Socket): void {
-    const cut = () => {
-      client.destroy();
-      upstream.destroy();
+  /**
+   * Pipes both ways. Until a first byte passes either way, a backend that resets or closes is one
+   * going away (stopped or crashed after accepting): nothing of the client's was delivered, so
+   * `retry` may still move the connection to another backend. After that, a reset on one side
+   * resets the other, and a clean end is passed on as a half-close.
+   */
+  private relay(client: Socket, upstream: Socket, retry: (why: string) => void): void {
+    this.track(upstream);
+    let early = true;
+    const settle = () => {
+      early = false;
+      client.off('data', settle).off('end', settle);
+      upstream.off('data', settle);
     };
-    upstream.on('error', cut);
-    client.on('error', cut);
-    // A reset on one side resets the other; a clean end is passed on as a half-close by pipe().
-    client.once('close', (hadError) => (hadError ? upstream.resetAndDestroy() : undefined));
-    upstream.once('close', (hadError) => (hadError ? client.resetAndDestroy() : undefined));
+    const fail = (why: string) => {
+      if (!early) return;
+      settle();
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      retry(why);
+    };
+    client.once('data', settle).once('end', settle);
+    upstream.once('data', settle);
+    upstream.on('end', () => (early ? fail('closed before answering') : client.end()));
+    upstream.on('error', (err: NodeJS.ErrnoException) => (early ? fail(err.code ?? err.message) : client.resetAndDestroy()));
+    client.on('error', () => upstream.resetAndDestroy());
+    // A client gone for good: its half of the upstream connection ends too (a reset if it failed).
+    client.once('close', (hadError) => (hadError || early ? upstream.resetAndDestroy() : upstream.end()));
     client.pipe(upstream);
-    upstream.pipe(client);
+    upstream.pipe(client, { end: false });
     client.resume();
   }
 }
