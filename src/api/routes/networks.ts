@@ -8,6 +8,7 @@ import { readJson, sendEmpty, sendJson } from '../http.js';
 import type { Route } from '../router.js';
 import { networkCreateSchema } from '../schemas.js';
 import { shapeNetwork } from '../shape/network.js';
+import { networkDetail } from '../shape/network-detail.js';
 
 /**
  * Reads swarm networks where there are some: outside a swarm (or on a worker) Shoal has no
@@ -20,7 +21,7 @@ function readNetworks<R>(ctx: RequestContext, fn: (tx: ReadTx) => R, none: () =>
 
 async function list(ctx: RequestContext): Promise<void> {
   const filters = parseFilters(ctx.query.get('filters'));
-  const body = readNetworks(ctx, (tx) => listNetworks(tx, filters).map(shapeNetwork), () => {
+  const body = readNetworks(ctx, (tx) => listNetworks(tx, filters).map((n) => shapeNetwork(n)), () => {
     checkFilterNames(filters, NETWORK_FILTERS);
     return [];
   });
@@ -29,7 +30,10 @@ async function list(ctx: RequestContext): Promise<void> {
 
 async function inspect(ctx: RequestContext): Promise<void> {
   const id = ctx.params['id']!;
-  const body = readNetworks(ctx, (tx) => shapeNetwork(resolve(tx, 'networks', id)), () => {
+  const body = readNetworks(ctx, (tx) => {
+    const network = resolve(tx, 'networks', id);
+    return shapeNetwork(network, networkDetail(tx, network));
+  }, () => {
     throw notFound(`network ${id} not found`);
   });
   sendJson(ctx.res, 200, body);

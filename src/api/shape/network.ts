@@ -1,11 +1,13 @@
 import { networkDriver } from '../../cluster/controlapi/networks.js';
 import type { NetworkObjectSwarm } from '../../cluster/types.js';
+import type { NetworkDetail } from './network-detail.js';
 
 /**
  * A swarm network in the shape of `GET /networks` (Docker's NetworkResource, built the way the
- * daemon converts a swarmkit network): allocated subnets, the driver state's options (VXLAN ID).
+ * daemon converts a swarmkit network): allocated subnets, the driver state's options (VXLAN ID);
+ * with `detail`, what `network inspect` adds (network-detail.ts).
  */
-export function shapeNetwork(n: NetworkObjectSwarm): object {
+export function shapeNetwork(n: NetworkObjectSwarm, detail?: NetworkDetail): object {
   const ipam = n.IPAMOptions ?? n.Spec.IPAMOptions;
   const labels = n.Spec.Labels ?? {};
   return {
@@ -25,9 +27,10 @@ export function shapeNetwork(n: NetworkObjectSwarm): object {
     Ingress: n.Spec.Ingress ?? false,
     ConfigFrom: { Network: '' },
     ConfigOnly: false,
-    Containers: null,
-    Options: n.DriverState?.Options ?? n.Spec.DriverConfiguration?.Options ?? null,
+    Containers: detail?.containers ?? null,
+    Options: detail ? { ...n.DriverState?.Options, ...detail.options } : (n.DriverState?.Options ?? n.Spec.DriverConfiguration?.Options ?? null),
     // Docker shows a swarm network's empty labels as null.
     Labels: Object.keys(labels).length > 0 ? labels : null,
+    ...(detail ? { Peers: detail.peers } : {}),
   };
 }
