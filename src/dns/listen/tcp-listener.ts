@@ -48,7 +48,12 @@ export class TcpListener {
       const framed = Buffer.allocUnsafe(2 + answer.length);
       framed.writeUInt16BE(answer.length, 0);
       answer.copy(framed, 2);
-      socket.write(framed);
+      // A client that sends without reading would make us buffer answers without end: stop
+      // reading its queries until it has taken what is queued.
+      if (!socket.write(framed) && !socket.isPaused()) {
+        socket.pause();
+        socket.once('drain', () => socket.resume());
+      }
     };
     let buffered = Buffer.alloc(0);
     socket.on('data', (chunk) => {

@@ -28,18 +28,19 @@ export function parseMessageWithLayout(buf: Buffer): ParsedMessage {
     pos = end + 4;
   }
   const questionEnd = pos;
-  const section = (count: number): ResourceRecord[] => {
+  const section = (count: number, optAllowed: boolean): ResourceRecord[] => {
     const records: ResourceRecord[] = [];
     for (let i = 0; i < count; i++) {
       const r = readRecord(buf, pos);
+      if (r.record.type === RRType.OPT && !optAllowed) throw new DnsFormatError('OPT record outside the additional section');
       records.push(r.record);
       pos = r.end;
     }
     return records;
   };
-  const answers = section(an);
-  const authorities = section(ns);
-  const additionals = section(ar);
+  const answers = section(an, false);
+  const authorities = section(ns, false);
+  const additionals = section(ar, true);
   if (pos !== buf.length) throw new DnsFormatError('bytes after the last record');
   const message: DnsMessage = { id: buf.readUInt16BE(0), flags: buf.readUInt16BE(2), questions, answers, authorities, additionals: [] };
   for (const r of additionals) {
@@ -51,7 +52,6 @@ export function parseMessageWithLayout(buf: Buffer): ParsedMessage {
     if (r.name !== '') throw new DnsFormatError('OPT record not owned by the root');
     message.edns = { udpSize: r.class, extendedRcode: r.ttl >>> 24, version: (r.ttl >>> 16) & 0xff, flags: r.ttl & 0xffff, options: r.data as Buffer };
   }
-  if ([...answers, ...authorities].some((r) => r.type === RRType.OPT)) throw new DnsFormatError('OPT record outside the additional section');
   return { message, questionEnd };
 }
 

@@ -141,3 +141,38 @@ test('bad packets over TCP: a malformed query is FORMERR and the connection goes
     assert.deepEqual(addressesOf(parseMessage(answers[1]!)), ['10.0.1.5']);
   });
 });
+
+test('stopping while queries are being forwarded drops their answers and throws nothing', async () => {
+  await withServer({ upstreamTimeoutMs: 5000 }, async (port, server) => {
+    const pending = udpRaw(HOST, port, serializeMessage(query('slow.external.test')), 500);
+    const [tcpPending] = [tcpQueries(HOST, port, [query('slow.external.test')], 500).catch(() => 'no answer')];
+    await new Promise((r) => setTimeout(r, 100));
+    await server.stop();
+    assert.equal(await pending, undefined);
+    assert.equal(await tcpPending, 'no answer');
+  });
+});
+
+test('a TCP client that sends without reading is not answered into an unbounded buffer', async () => {
+  await withServer({}, async (port, server) => {
+    const { connect } = await import('node:net');
+    const q = serializeMessage(query('tasks.web'));
+    const framed = Buffer.alloc(2 + q.length);
+    framed.writeUInt16BE(q.length);
+    q.copy(framed, 2);
+    const burst = Buffer.concat(Array.from({ length: 20_000 }, () => framed)); // ~60 bytes in, ~80 out each
+    const s = connect({ host: HOST, port });
+    s.pause(); // never reads
+    await new Promise<void>((resolve) => s.on('connect', resolve));
+    for (let i = 0; i < 10; i++) s.write(burst);
+    // Wait until the server stops reading (the count holds still for half a second).
+    let answered = -1;
+    for (let t0 = Date.now(); Date.now() - t0 < 15_000 && answered !== server.metrics.byClass.tasks.queries; ) {
+      answered = server.metrics.byClass.tasks.queries;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.ok(answered < 150_000, `${answered} of 200000 queries read: reading must stop once answers queue up`);
+    assert.deepEqual(addressesOf(await udpQuery(HOST, port, query('web'))), ['10.0.1.5'], 'others are still answered');
+    s.destroy();
+  });
+});
