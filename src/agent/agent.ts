@@ -39,9 +39,19 @@ export class Agent {
 
   constructor(private readonly o: AgentOptions) {}
 
-  async start(): Promise<void> {
-    await this.adoptSurvivors();
-    this.unwatch = this.o.controlPlane.watchAssignments(this.o.nodeId, (tasks) => this.reconcile(tasks));
+  /** Starts once the managers' first full set of assignments is in: survivors of a restart are sorted out first. */
+  start(): void {
+    let first = true;
+    let queue = Promise.resolve();
+    this.unwatch = this.o.controlPlane.watchAssignments((tasks) => {
+      queue = queue.then(async () => {
+        if (first) {
+          first = false;
+          await this.adoptSurvivors(tasks);
+        }
+        this.reconcile(tasks);
+      }).catch((err) => this.o.log.error({ err }, 'reconciling assignments failed'));
+    });
   }
 
   /** Stops watching and stops every task this agent runs (a clean daemon shutdown or leaving the swarm). */
@@ -56,14 +66,11 @@ export class Agent {
     await this.flushing;
   }
 
-  /** After a daemon restart: tasks that kept running are adopted; the store learns of those that were lost. */
-  private async adoptSurvivors(): Promise<void> {
+  /** After a daemon restart: tasks that kept running are adopted; the managers learn of those that were lost. */
+  private async adoptSurvivors(tasks: TaskObject[]): Promise<void> {
     const survivors = await this.o.executor.list();
-    const assigned = new Map<string, TaskObject>();
-    const unwatch = this.o.controlPlane.watchAssignments(this.o.nodeId, (tasks) => {
-      for (const t of tasks) assigned.set(t.ID, t);
-    });
-    unwatch();
+    const assigned = new Map(tasks.map((t) => [t.ID, t]));
+    const settled = new Set<string>();
     for (const s of survivors) {
       const task = assigned.get(s.taskId);
       const wanted = task && idx(task.DesiredState) <= RUNNING && idx(task.Status.State) <= RUNNING;
@@ -77,11 +84,16 @@ export class Agent {
           continue;
         }
       }
-      if (!task) await this.o.executor.remove(s.taskId).catch((err) => this.o.log.warn({ err, task: s.taskId }, 'removing an orphaned task failed'));
+      // Ended while shoald was away, not wanted any more (replaced elsewhere meanwhile), or unknown: clean it up.
+      await this.o.executor.remove(s.taskId).catch((err) => this.o.log.warn({ err, task: s.taskId }, 'removing a task left from before the restart failed'));
+      if (task && !wanted && idx(task.Status.State) <= RUNNING) {
+        this.report(task, 'shutdown', 'shutdown');
+        settled.add(task.ID);
+      }
     }
     for (const task of assigned.values()) {
       const state = idx(task.Status.State);
-      if (!this.handled.has(task.ID) && state >= idx('accepted') && state <= RUNNING) {
+      if (!this.handled.has(task.ID) && !settled.has(task.ID) && state >= idx('accepted') && state <= RUNNING) {
         this.report(task, 'failed', 'task: lost while shoald was not running', 'the task\'s process ended while shoald was down');
       }
     }

@@ -18,7 +18,7 @@ export interface BridgeProvider {
 export async function buildRunSpec(task: TaskObject, serviceName: string, nodeId: string, cp: AgentControlPlane, bridges: BridgeProvider): Promise<TaskRunSpec> {
   const c = task.Spec.ContainerSpec;
   if (!c?.Image) throw new ShoalError('invalid_argument', `task ${task.ID} has no container spec`);
-  const node = cp.node(nodeId);
+  const node = cp.node();
   const networks: TaskNetworkAttachment[] = [];
   for (const att of task.NetworksAttachments ?? []) {
     const vni = Number(att.Network.DriverState.Options[VXLAN_ID_OPTION]);

@@ -40,6 +40,8 @@ export interface ClusterObject extends Meta {
   JoinTokens: { Worker: string; Manager: string };
   /** Not shown by the API: the unlock key when autolock is on. */
   UnlockKey?: string;
+  /** Not shown by the API: the root CA's certificate and key (PEM), with which managers sign node certificates. */
+  RootCA?: { CACert: string; CAKey: string };
 }
 
 // ---------- nodes ----------

@@ -9,7 +9,7 @@ import type { ApiBackend, HostInfo } from '../api/backend.js';
 import { ImageStore } from '../runtime/images/index.js';
 import { ProcessExecutor } from '../runtime/process/index.js';
 import type { LogLine, LogOptions } from '../runtime/types.js';
-import { SHOAL_VERSION } from '../cluster/membership/bootstrap.js';
+import { SHOAL_VERSION } from '../version.js';
 import { SwarmControl } from './swarm-backend.js';
 import { readHostFacts } from './host-facts.js';
 

@@ -1,3 +1,5 @@
+import type { NodeObject } from '../cluster/types.js';
+import { SHOAL_VERSION } from '../version.js';
 import { cpus, hostname, release, totalmem, arch, type } from 'node:os';
 
 /** What this host says about itself in `info` and in its node description. */
@@ -21,5 +23,16 @@ export function readHostFacts(): HostFacts {
     kernelVersion: release(),
     os: type().toLowerCase(),
     architecture: ARCH[arch()] ?? arch(),
+  };
+}
+
+/** The node description managers keep for a host (as `node inspect` shows it). */
+export function describeHost(f: HostFacts): NodeObject['Description'] {
+  return {
+    Hostname: f.hostname,
+    Platform: { Architecture: f.architecture, OS: f.os },
+    Resources: { NanoCPUs: f.ncpu * 1e9, MemoryBytes: f.memoryBytes },
+    Engine: { EngineVersion: SHOAL_VERSION, Plugins: [{ Type: 'Network', Name: 'overlay' }, { Type: 'Log', Name: 'json-file' }] },
+    TLSInfo: { TrustRoot: '', CertIssuerSubject: '', CertIssuerPublicKey: '' },
   };
 }

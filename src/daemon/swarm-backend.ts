@@ -1,14 +1,15 @@
 import type { Logger } from '../util/logger.js';
 import type { Clock } from '../util/clock.js';
 import { ShoalError } from '../util/errors.js';
-import { newId } from '../util/ids.js';
 import type { StoreEvent } from '../cluster/store/index.js';
 import type { SwarmBackend, SwarmInitRequest, SwarmJoinRequest, SwarmState } from '../api/backend.js';
 import type { TaskExecutor } from '../runtime/types.js';
 import { SwarmNode } from './swarm-node.js';
 import { readNodeState } from './node-state.js';
 import { resolveAdvertiseAddr } from './advertise-addr.js';
-import { readHostFacts } from './host-facts.js';
+import { readHostFacts, describeHost } from './host-facts.js';
+
+const availability = (a: string): 'active' | 'pause' | 'drain' => (a === 'pause' || a === 'drain' ? a : 'active');
 
 const LEAVE_AS_MANAGER =
   'You are attempting to leave the swarm on a node that is participating as a manager. Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message.';
@@ -46,18 +47,26 @@ export class SwarmControl implements SwarmBackend {
   state(): SwarmState {
     const n = this.node;
     if (!n) return { localNodeState: 'inactive', nodeId: '', nodeAddr: '', controlAvailable: false, error: '' };
-    return { localNodeState: 'active', nodeId: n.state.nodeId, nodeAddr: n.state.advertiseAddr, controlAvailable: n.state.role === 'manager', error: '' };
+    return {
+      localNodeState: 'active',
+      nodeId: n.state.nodeId,
+      nodeAddr: n.state.advertiseAddr,
+      controlAvailable: n.state.role === 'manager',
+      error: '',
+      remoteManagers: n.state.managers.map((addr) => ({ NodeID: '', Addr: addr })),
+    };
+  }
+
+  private refuseIfMember(): void {
+    if (this.node) throw new ShoalError('failed_precondition', 'This node is already part of a swarm. Use "docker swarm leave" to leave this swarm and join another one.');
   }
 
   init(req: SwarmInitRequest): Promise<string> {
     return this.serially(async () => {
-      if (this.node) throw new ShoalError('failed_precondition', 'This node is already part of a swarm. Use "docker swarm leave" to leave this swarm and join another one.');
+      this.refuseIfMember();
       const advertiseAddr = await resolveAdvertiseAddr(req.AdvertiseAddr || this.o.advertiseAddr);
       const listenAddr = req.ListenAddr || this.o.listenAddr;
-      const nodeId = newId();
-      const availability = req.Availability === 'pause' || req.Availability === 'drain' ? req.Availability : 'active';
-      const node = await SwarmNode.init(this.deps(), { nodeId, role: 'manager', advertiseAddr, listenAddr }, {
-        nodeId,
+      const node = await SwarmNode.init(this.deps(), { advertiseAddr, listenAddr }, {
         advertiseAddr,
         listenAddr,
         facts: readHostFacts(),
@@ -65,15 +74,27 @@ export class SwarmControl implements SwarmBackend {
         defaultAddrPool: req.DefaultAddrPool,
         subnetSize: req.SubnetSize,
         dataPathPort: req.DataPathPort,
-        availability,
+        availability: availability(req.Availability),
       });
       this.attach(node);
-      return nodeId;
+      return node.state.nodeId;
     });
   }
 
-  async join(_req: SwarmJoinRequest): Promise<void> {
-    throw new ShoalError('not_implemented', 'joining another host\'s swarm is not available in this build yet: every host runs its own single-host swarm (swarm init)');
+  join(req: SwarmJoinRequest): Promise<void> {
+    return this.serially(async () => {
+      this.refuseIfMember();
+      const advertiseAddr = await resolveAdvertiseAddr(req.AdvertiseAddr || this.o.advertiseAddr);
+      const listenAddr = req.ListenAddr || this.o.listenAddr;
+      const facts = readHostFacts();
+      const node = await SwarmNode.join(this.deps(), { advertiseAddr, listenAddr }, req.RemoteAddrs ?? [], req.JoinToken, {
+        hostname: facts.hostname,
+        advertiseAddr,
+        availability: availability(req.Availability),
+        description: describeHost(facts),
+      });
+      this.attach(node);
+    });
   }
 
   leave(force: boolean): Promise<void> {
@@ -103,7 +124,7 @@ export class SwarmControl implements SwarmBackend {
 
   private attach(node: SwarmNode): void {
     this.node = node;
-    this.unwatchStore = node.store.watch((events) => {
+    this.unwatchStore = node.store?.watch((events) => {
       for (const l of this.listeners) l(events);
     });
   }

@@ -1,8 +1,8 @@
 import type { ClusterObject } from '../../cluster/types.js';
 
-/** The swarm as `GET /swarm` shows it (join tokens included, unlock key never). */
+/** The swarm as `GET /swarm` shows it (join tokens included, unlock key and CA key never). */
 export function shapeSwarm(cluster: ClusterObject): object {
-  const { UnlockKey: _unlockKey, ...rest } = cluster;
+  const { UnlockKey: _unlockKey, RootCA: _rootCA, ...rest } = cluster;
   return { ...rest, DefaultAddrPool: cluster.DefaultAddrPool?.length ? cluster.DefaultAddrPool : null };
 }
 

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { EngineClient } from './engine-client.js';
 import { errorMessage } from '../../util/errors.js';
-import { SHOAL_VERSION } from '../../cluster/membership/bootstrap.js';
+import { SHOAL_VERSION } from '../../version.js';
 
 const DEFAULT_HOST = 'unix:///run/shoal/shoal.sock';
 

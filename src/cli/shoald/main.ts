@@ -1,7 +1,7 @@
 import { parseDaemonArgs, usage } from './options.js';
 import { createLogger } from '../../util/logger.js';
 import { errorMessage, isShoalError } from '../../util/errors.js';
-import { SHOAL_VERSION } from '../../cluster/membership/bootstrap.js';
+import { SHOAL_VERSION } from '../../version.js';
 import { Daemon } from '../../daemon/daemon.js';
 
 async function main(): Promise<number> {

@@ -118,3 +118,8 @@ export const certDer = (pem: string): Buffer => new X509Certificate(pem).raw;
 function pemBody(pem: string): Buffer {
   return Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
 }
+
+/** The DER encoding of a certificate's subject name (Docker shows it as CertIssuerSubject). */
+export function subjectDer(der: Buffer): Buffer {
+  return Buffer.from(new x509.X509Certificate(new Uint8Array(der)).subjectName.toArrayBuffer());
+}

@@ -1,14 +1,17 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import type { WriteTx } from '../store/index.js';
 import type { ClusterObject, NetworkObjectSwarm, NodeObject, SwarmSpec } from '../types.js';
 import { newId } from '../../util/ids.js';
 import { caDigest, formatJoinToken, newTokenSecret } from './join-token.js';
-import type { HostFacts } from '../../daemon/host-facts.js';
+import { certDer, subjectDer, type RootCA } from '../ca/certificates.js';
+import { describeHost, type HostFacts } from '../../daemon/host-facts.js';
 
-export const SHOAL_VERSION = '0.1.0';
 
 export interface InitRequest {
   nodeId: string;
+  clusterId: string;
+  /** The new cluster's root CA, made by the caller (key generation is async). */
+  rootCA: RootCA;
   advertiseAddr: string;
   listenAddr: string;
   facts: HostFacts;
@@ -51,20 +54,24 @@ export function mergeSwarmSpec(base: SwarmSpec, given: Partial<SwarmSpec> | unde
   return out;
 }
 
+/** `TLSInfo` as Docker shows it: the root certificate, and its subject and public key in base64 DER. */
+export function trustInfo(caCertPem: string): ClusterObject['TLSInfo'] {
+  const cert = new X509Certificate(caCertPem);
+  const spki = cert.publicKey.export({ type: 'spki', format: 'der' });
+  return { TrustRoot: caCertPem, CertIssuerSubject: subjectDer(cert.raw).toString('base64'), CertIssuerPublicKey: spki.toString('base64') };
+}
+
 /**
  * Writes a new cluster: the cluster object with its join tokens, this host as the first
  * manager (leader), and the `ingress` network, as `docker swarm init` does.
  */
 export function bootstrapCluster(tx: WriteTx, req: InitRequest): void {
-  // The cluster's root key. The certificate around it (and node certificates) come with cluster membership.
-  const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const spki = publicKey.export({ type: 'spki', format: 'der' });
-  const digest = caDigest(spki);
-  const tlsInfo = { TrustRoot: '', CertIssuerSubject: '', CertIssuerPublicKey: spki.toString('base64') };
+  const tlsInfo = trustInfo(req.rootCA.certPem);
+  const digest = caDigest(certDer(req.rootCA.certPem));
   const meta = { Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '' };
 
   const cluster: ClusterObject = {
-    ID: newId(),
+    ID: req.clusterId,
     ...meta,
     Spec: mergeSwarmSpec(defaultSwarmSpec(), req.spec),
     TLSInfo: tlsInfo,
@@ -76,6 +83,7 @@ export function bootstrapCluster(tx: WriteTx, req: InitRequest): void {
       Worker: formatJoinToken({ caDigest: digest, secret: newTokenSecret() }),
       Manager: formatJoinToken({ caDigest: digest, secret: newTokenSecret() }),
     },
+    RootCA: { CACert: req.rootCA.certPem, CAKey: req.rootCA.keyPem },
   };
   tx.create('cluster', cluster);
 
@@ -83,13 +91,7 @@ export function bootstrapCluster(tx: WriteTx, req: InitRequest): void {
     ID: req.nodeId,
     ...meta,
     Spec: { Labels: {}, Role: 'manager', Availability: req.availability || 'active' },
-    Description: {
-      Hostname: req.facts.hostname,
-      Platform: { Architecture: req.facts.architecture, OS: req.facts.os },
-      Resources: { NanoCPUs: req.facts.ncpu * 1e9, MemoryBytes: req.facts.memoryBytes },
-      Engine: { EngineVersion: SHOAL_VERSION, Plugins: [{ Type: 'Network', Name: 'overlay' }, { Type: 'Log', Name: 'json-file' }] },
-      TLSInfo: tlsInfo,
-    },
+    Description: { ...describeHost(req.facts), TLSInfo: tlsInfo },
     Status: { State: 'ready', Addr: req.advertiseAddr },
     ManagerStatus: { Leader: true, Reachability: 'reachable', Addr: `${req.advertiseAddr}:${req.listenAddr.split(':').pop() ?? '2377'}` },
   };

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bootstrapCluster } from '../../../src/cluster/membership/bootstrap.js';
+import { createRootCA } from '../../../src/cluster/ca/certificates.js';
 import { LocalStore } from '../../../src/cluster/store/index.js';
 import type { ServiceObject, ServiceSpec, TaskObject, TaskState } from '../../../src/cluster/types.js';
 import { newTask } from '../../../src/scheduler/orchestrator/new-task.js';
@@ -19,9 +20,12 @@ export async function openStore(opts: { swarm?: boolean } = {}): Promise<StoreFi
   const dir = mkdtempSync(join(tmpdir(), 'shoal-store-'));
   const store = LocalStore.open(dir, silentLogger);
   if (opts.swarm !== false) {
+    const rootCA = await createRootCA();
     await store.update((tx) =>
       bootstrapCluster(tx, {
         nodeId: NODE_ID,
+        clusterId: 'cluster1',
+        rootCA,
         advertiseAddr: '10.250.0.2',
         listenAddr: '0.0.0.0:2377',
         facts: { hostname: 'vm', ncpu: 2, memoryBytes: 25276510208, kernelVersion: '6.1.0', os: 'linux', architecture: 'x86_64' },

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { LocalStore, mutable } from '../../../src/cluster/store/index.js';
 import { deriveEndpointTable } from '../../../src/cluster/endpoints/derive.js';
 import { bootstrapCluster } from '../../../src/cluster/membership/bootstrap.js';
+import { createRootCA } from '../../../src/cluster/ca/certificates.js';
 import { Allocator } from '../../../src/cluster/allocator/allocator.js';
 import { newTask } from '../../../src/scheduler/orchestrator/new-task.js';
 import { silentLogger } from '../../../src/util/logger.js';
@@ -17,9 +18,12 @@ test('the endpoint table holds serving tasks only, with VIPs, ports and host add
   const store = LocalStore.open(dir, silentLogger);
   const allocator = new Allocator({ store, log: silentLogger, clock: systemClock, defaultAddrPool: ['10.0.0.0/8'], subnetSize: 24 });
   try {
+    const rootCA = await createRootCA();
     await store.update((tx) =>
       bootstrapCluster(tx, {
         nodeId: 'node1',
+        clusterId: 'cluster1',
+        rootCA,
         advertiseAddr: '192.168.7.1',
         listenAddr: '0.0.0.0:2377',
         facts: { hostname: 'h1', ncpu: 2, memoryBytes: 1e9, kernelVersion: '6', os: 'linux', architecture: 'x86_64' },

@@ -1,0 +1,168 @@
+import type { ClientReadableStream } from '@grpc/grpc-js';
+import type { Logger } from '../util/logger.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
+import { errorMessage } from '../util/errors.js';
+import type { NodeObject, TaskObject, TaskStatus } from '../cluster/types.js';
+import type { EndpointTable } from '../cluster/endpoints/types.js';
+import { RpcClient, withClusterPort } from '../cluster/rpc/client.js';
+import { DISPATCHER_SERVICE, type SessionMessage, type StatusUpdate } from '../cluster/rpc/services.js';
+import { clusterClientCredentials, type NodeCredentials } from '../cluster/rpc/tls.js';
+import type { AgentControlPlane } from './control-plane.js';
+
+const RECONNECT_MS = 1000;
+
+export interface RemoteControlPlaneOptions {
+  managers: string[];
+  credentials: () => NodeCredentials;
+  log: Logger;
+  clock: Clock;
+  /** Each new endpoint table the managers send. */
+  onEndpoints?: (table: EndpointTable) => void;
+  /** The managers' addresses, whenever they change (to remember them across restarts). */
+  onManagers?: (addrs: string[]) => void;
+}
+
+/**
+ * The host's session with the managers over the cluster port: receives assignments (a full set,
+ * then changes), sends heartbeats at the period the managers ask for, and reports task status.
+ * Reconnects to the next manager when one goes away.
+ */
+export class RemoteControlPlane implements AgentControlPlane {
+  private readonly tasks = new Map<string, TaskObject>();
+  private readonly secrets = new Map<string, Buffer>();
+  private readonly configs = new Map<string, Buffer>();
+  private readonly serviceNames = new Map<string, string>();
+  private readonly watchers = new Set<(tasks: TaskObject[]) => void>();
+  private managers: string[];
+  private next = 0;
+  private client?: RpcClient;
+  private stream?: ClientReadableStream<SessionMessage>;
+  private heartbeatTimer?: TimerHandle;
+  private reconnectTimer?: TimerHandle;
+  private periodMs = 5000;
+  private ownNode?: NodeObject;
+  private haveFullSet = false;
+  private stopped = false;
+  /** Status reports that could not be delivered yet, latest per task. */
+  private readonly undelivered = new Map<string, TaskStatus>();
+
+  constructor(private readonly o: RemoteControlPlaneOptions) {
+    this.managers = o.managers.map(withClusterPort);
+  }
+
+  start(): void {
+    this.connect();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.heartbeatTimer) this.o.clock.clearTimeout(this.heartbeatTimer);
+    if (this.reconnectTimer) this.o.clock.clearTimeout(this.reconnectTimer);
+    this.stream?.cancel();
+    this.client?.close();
+  }
+
+  watchAssignments(onChange: (tasks: TaskObject[]) => void): () => void {
+    this.watchers.add(onChange);
+    if (this.haveFullSet) onChange([...this.tasks.values()]);
+    return () => this.watchers.delete(onChange);
+  }
+
+  async reportStatus(updates: StatusUpdate[]): Promise<void> {
+    for (const u of updates) this.undelivered.set(u.taskId, u.status);
+    await this.deliver();
+  }
+
+  secretData(id: string): Buffer | undefined {
+    return this.secrets.get(id);
+  }
+
+  configData(id: string): Buffer | undefined {
+    return this.configs.get(id);
+  }
+
+  node(): NodeObject | undefined {
+    return this.ownNode;
+  }
+
+  serviceName(serviceId: string): string | undefined {
+    return this.serviceNames.get(serviceId);
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const addr = this.managers[this.next % this.managers.length]!;
+    this.client?.close();
+    this.client = new RpcClient(DISPATCHER_SERVICE, addr, clusterClientCredentials(this.o.credentials().caCertPem, this.o.credentials()));
+    const stream = this.client.stream<SessionMessage>('Session', {});
+    this.stream = stream;
+    stream.on('data', (msg: SessionMessage) => this.receive(msg));
+    stream.on('error', (err) => this.lost(addr, errorMessage(err)));
+    stream.on('end', () => this.lost(addr, 'the manager ended the session'));
+    this.o.log.debug({ manager: addr }, 'opening a session with the managers');
+    this.scheduleHeartbeat(0);
+  }
+
+  private lost(addr: string, why: string): void {
+    if (this.stopped || this.reconnectTimer) return;
+    this.o.log.warn({ manager: addr, why }, 'session with the managers lost; reconnecting');
+    this.next++;
+    if (this.heartbeatTimer) this.o.clock.clearTimeout(this.heartbeatTimer);
+    this.stream?.removeAllListeners();
+    this.stream?.on('error', () => undefined);
+    this.stream?.cancel();
+    this.reconnectTimer = this.o.clock.setTimeout(() => {
+      this.reconnectTimer = undefined;
+      this.connect();
+    }, RECONNECT_MS);
+  }
+
+  private receive(msg: SessionMessage): void {
+    if (msg.kind === 'full') this.tasks.clear();
+    for (const t of msg.tasks) this.tasks.set(t.ID, t);
+    for (const id of msg.removedTasks) this.tasks.delete(id);
+    for (const [id, data] of Object.entries(msg.secrets)) this.secrets.set(id, Buffer.from(data, 'base64'));
+    for (const [id, data] of Object.entries(msg.configs)) this.configs.set(id, Buffer.from(data, 'base64'));
+    for (const [id, name] of Object.entries(msg.serviceNames)) this.serviceNames.set(id, name);
+    if (msg.node) this.ownNode = msg.node;
+    this.periodMs = msg.heartbeatPeriodMs;
+    const addrs = msg.managers.map((m) => m.addr);
+    if (addrs.length && addrs.join() !== this.managers.join()) {
+      this.managers = addrs;
+      this.next = 0;
+      this.o.onManagers?.(addrs);
+    }
+    if (msg.endpoints) this.o.onEndpoints?.(msg.endpoints);
+    this.haveFullSet = true;
+    if (this.undelivered.size) void this.deliver();
+    const tasks = [...this.tasks.values()];
+    for (const w of this.watchers) w(tasks);
+  }
+
+  private scheduleHeartbeat(delayMs: number): void {
+    if (this.heartbeatTimer) this.o.clock.clearTimeout(this.heartbeatTimer);
+    this.heartbeatTimer = this.o.clock.setTimeout(async () => {
+      const client = this.client;
+      try {
+        const res = await client!.call<{ periodMs: number }>('Heartbeat', {}, this.periodMs);
+        this.periodMs = res.periodMs;
+        if (client === this.client && !this.stopped) this.scheduleHeartbeat(this.periodMs);
+      } catch (err) {
+        if (client === this.client) this.lost(client!.address, `heartbeat failed: ${errorMessage(err)}`);
+      }
+    }, delayMs);
+  }
+
+  private async deliver(): Promise<void> {
+    if (this.undelivered.size === 0 || !this.client) return;
+    const updates = [...this.undelivered].map(([taskId, status]) => ({ taskId, status }));
+    this.undelivered.clear();
+    try {
+      await this.client.call('UpdateTaskStatus', { updates });
+    } catch (err) {
+      // Kept for the next session: a newer report for the same task replaces it.
+      for (const u of updates) if (!this.undelivered.has(u.taskId)) this.undelivered.set(u.taskId, u.status);
+      this.o.log.warn({ err: errorMessage(err), tasks: updates.length }, 'task status not delivered yet; will resend');
+    }
+  }
+}

@@ -1,0 +1,170 @@
+import { status, type ServerWritableStream, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { Logger } from '../../util/logger.js';
+import type { Clock, TimerHandle } from '../../util/clock.js';
+import { errorMessage } from '../../util/errors.js';
+import { mutable, type Store } from '../store/index.js';
+import type { NodeObject } from '../types.js';
+import { deriveEndpointTable } from '../endpoints/derive.js';
+import { unary } from '../rpc/cluster-server.js';
+import { RpcError, toServiceError } from '../rpc/rpc-error.js';
+import { callerIdentity } from '../rpc/tls.js';
+import type { SessionMessage, StatusUpdate } from '../rpc/services.js';
+import { managerAddresses } from '../membership/ca-service.js';
+import { applyTaskStatus } from './task-status.js';
+import { SessionState } from './session-state.js';
+
+/** A host is marked down after this many heartbeat periods without a word (Swarm's grace). */
+const MISSED_HEARTBEATS = 3;
+
+export interface DispatcherOptions {
+  store: Store;
+  log: Logger;
+  clock: Clock;
+  caCertPem: () => string;
+}
+
+interface Session {
+  state: SessionState;
+  call: ServerWritableStream<unknown, SessionMessage>;
+}
+
+/**
+ * The managers' side of every host's session: streams each host its assignments and the
+ * endpoint table as they change, takes heartbeats and task status, and marks hosts that stop
+ * answering `down` so their tasks are replaced elsewhere.
+ */
+export class Dispatcher {
+  private readonly sessions = new Map<string, Session>();
+  private readonly lastSeen = new Map<string, number>();
+  private unwatch?: () => void;
+  private pushScheduled = false;
+  private livenessTimer?: TimerHandle;
+  private readonly startedAt: number;
+
+  constructor(private readonly o: DispatcherOptions) {
+    this.startedAt = o.clock.now();
+  }
+
+  start(): void {
+    this.unwatch = this.o.store.watch(() => this.schedulePush());
+    this.scheduleLiveness();
+  }
+
+  stop(): void {
+    this.unwatch?.();
+    if (this.livenessTimer) this.o.clock.clearTimeout(this.livenessTimer);
+    for (const s of this.sessions.values()) s.call.end();
+    this.sessions.clear();
+  }
+
+  private heartbeatPeriodMs(): number {
+    const c = this.o.store.view((tx) => tx.list('cluster')[0]);
+    return (c?.Spec.Dispatcher.HeartbeatPeriod ?? 5e9) / 1e6;
+  }
+
+  service(): UntypedServiceImplementation {
+    return {
+      Session: (call: ServerWritableStream<unknown, SessionMessage>) => {
+        try {
+          this.openSession(call);
+        } catch (err) {
+          call.destroy(Object.assign(new Error(errorMessage(err)), toServiceError(err)));
+        }
+      },
+      Heartbeat: unary(async (_req, call) => {
+        const { nodeId } = callerIdentity(call, this.o.caCertPem());
+        this.knownNode(nodeId);
+        this.lastSeen.set(nodeId, this.o.clock.now());
+        await this.markReady(nodeId);
+        return { periodMs: this.heartbeatPeriodMs() };
+      }),
+      UpdateTaskStatus: unary(async (req: { updates: StatusUpdate[] }, call) => {
+        const { nodeId } = callerIdentity(call, this.o.caCertPem());
+        this.knownNode(nodeId);
+        await this.o.store.update((tx) => applyTaskStatus(tx, nodeId, req.updates ?? []));
+        return {};
+      }),
+    };
+  }
+
+  private openSession(call: ServerWritableStream<unknown, SessionMessage>): void {
+    const { nodeId } = callerIdentity(call, this.o.caCertPem());
+    this.knownNode(nodeId);
+    this.sessions.get(nodeId)?.call.end(); // a host has one session: the newest wins
+    const session: Session = { state: new SessionState(nodeId), call };
+    this.sessions.set(nodeId, session);
+    this.lastSeen.set(nodeId, this.o.clock.now());
+    const close = () => {
+      if (this.sessions.get(nodeId) === session) this.sessions.delete(nodeId);
+    };
+    call.on('cancelled', close);
+    call.on('error', close);
+    call.on('close', close);
+    this.o.log.info({ node: nodeId }, 'host session opened');
+    this.markReady(nodeId).catch((err) => this.o.log.warn({ err, node: nodeId }, 'marking the node ready failed'));
+    this.schedulePush();
+  }
+
+  private knownNode(nodeId: string): NodeObject {
+    const node = this.o.store.view((tx) => tx.get('nodes', nodeId));
+    if (!node) throw new RpcError(status.PERMISSION_DENIED, `node ${nodeId} is not part of this swarm (it was removed): leave and join again`);
+    return node;
+  }
+
+  private async markReady(nodeId: string): Promise<void> {
+    await this.o.store.update((tx) => {
+      const node = tx.get('nodes', nodeId);
+      if (!node || node.Status.State === 'ready') return;
+      const copy = mutable(node);
+      copy.Status = { State: 'ready', Addr: node.Status.Addr };
+      if (copy.ManagerStatus) copy.ManagerStatus.Reachability = 'reachable';
+      tx.update('nodes', copy);
+      this.o.log.info({ node: nodeId, hostname: node.Description.Hostname }, 'node is ready');
+    });
+  }
+
+  /** Pushes to every session once per burst of store changes. */
+  private schedulePush(): void {
+    if (this.pushScheduled) return;
+    this.pushScheduled = true;
+    setImmediate(() => {
+      this.pushScheduled = false;
+      if (this.sessions.size === 0) return;
+      this.o.store.view((tx) => {
+        const table = deriveEndpointTable(tx);
+        const tableJson = JSON.stringify({ ...table, version: 0 });
+        const period = this.heartbeatPeriodMs();
+        const managers = managerAddresses(this.o.store);
+        for (const s of this.sessions.values()) {
+          const msg = s.state.next(tx, table, tableJson, period, managers);
+          if (msg) s.call.write(msg);
+        }
+      });
+    });
+  }
+
+  /** Marks hosts down that missed their heartbeats; runs every half period. */
+  private scheduleLiveness(): void {
+    const period = this.heartbeatPeriodMs();
+    this.livenessTimer = this.o.clock.setTimeout(() => {
+      this.checkLiveness(period).catch((err) => this.o.log.error({ err }, 'checking node liveness failed')).finally(() => this.scheduleLiveness());
+    }, period / 2);
+  }
+
+  private async checkLiveness(period: number): Promise<void> {
+    const now = this.o.clock.now();
+    const deadline = now - MISSED_HEARTBEATS * period;
+    await this.o.store.update((tx) => {
+      for (const node of tx.list('nodes')) {
+        const seen = this.lastSeen.get(node.ID) ?? this.startedAt;
+        if (node.Status.State === 'down' || seen >= deadline) continue;
+        const copy = mutable(node);
+        copy.Status = { State: 'down', Message: 'heartbeat failure', Addr: node.Status.Addr };
+        if (copy.ManagerStatus) copy.ManagerStatus.Reachability = 'unreachable';
+        tx.update('nodes', copy);
+        this.sessions.get(node.ID)?.call.end();
+        this.o.log.warn({ node: node.ID, hostname: node.Description.Hostname, silentMs: now - seen }, 'node missed its heartbeats: marked down');
+      }
+    });
+  }
+}

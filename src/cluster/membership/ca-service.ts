@@ -1,0 +1,96 @@
+import { status, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { Store } from '../store/index.js';
+import type { NodeObject } from '../types.js';
+import { newId } from '../../util/ids.js';
+import type { Logger } from '../../util/logger.js';
+import { issueNodeCertificate, certDer, type NodeRole } from '../ca/certificates.js';
+import { caDigest, parseJoinToken } from './join-token.js';
+import { unary } from '../rpc/cluster-server.js';
+import { RpcError } from '../rpc/rpc-error.js';
+import { callerIdentity } from '../rpc/tls.js';
+import type { IssueRequest, IssueResponse } from '../rpc/services.js';
+import { trustInfo } from './bootstrap.js';
+import { SHOAL_VERSION } from '../../version.js';
+
+const INVALID_TOKEN = 'A valid join token is necessary to join this cluster';
+
+export interface CaServiceOptions {
+  store: Store;
+  log: Logger;
+  /** Whether a host may join as a manager (it needs a replicated store to join). */
+  managersCanJoin: () => boolean;
+}
+
+/** The managers' CA: the root certificate for anyone, node certificates for a valid join token or a valid certificate. */
+export function caService(o: CaServiceOptions): UntypedServiceImplementation {
+  const cluster = () => {
+    const c = o.store.view((tx) => tx.list('cluster')[0]);
+    if (!c?.RootCA) throw new RpcError(status.UNAVAILABLE, 'this manager has no cluster CA');
+    return c;
+  };
+  return {
+    GetRootCACertificate: unary(async () => ({ certPem: cluster().RootCA!.CACert })),
+    IssueNodeCertificate: unary(async (req: IssueRequest, call): Promise<IssueResponse> => {
+      const c = cluster();
+      const ca = { certPem: c.RootCA!.CACert, keyPem: c.RootCA!.CAKey };
+      let nodeId: string;
+      let role: NodeRole;
+      if (req.token !== undefined) {
+        role = tokenRole(req.token, c.JoinTokens, caDigest(certDer(ca.certPem)));
+        if (role === 'manager' && !o.managersCanJoin()) {
+          throw new RpcError(status.FAILED_PRECONDITION, 'this swarm cannot take another manager yet (its store is not replicated): join as a worker');
+        }
+        nodeId = newId();
+        await o.store.update((tx) => tx.create('nodes', newNode(nodeId, role, req, ca.certPem)));
+        o.log.info({ node: nodeId, role, hostname: req.hostname, addr: req.advertiseAddr }, 'a host joined the swarm');
+      } else {
+        const id = callerIdentity(call, ca.certPem);
+        const node = o.store.view((tx) => tx.get('nodes', id.nodeId));
+        if (!node) throw new RpcError(status.PERMISSION_DENIED, `node ${id.nodeId} was removed from the swarm: join again with a token`);
+        nodeId = id.nodeId;
+        role = node.Spec.Role;
+      }
+      const certPem = await issueNodeCertificate(ca, { nodeId, role, clusterId: c.ID, publicKeyPem: req.publicKeyPem, validityMs: c.Spec.CAConfig.NodeCertExpiry / 1e6 });
+      return { nodeId, role, clusterId: c.ID, certPem, caCertPem: ca.certPem, managers: managerAddresses(o.store) };
+    }),
+  };
+}
+
+/** The managers' cluster addresses, for hosts to connect to. */
+export function managerAddresses(store: Store): { nodeId: string; addr: string }[] {
+  return store.view((tx) => tx.find('nodes', 'role', 'manager')).flatMap((n) => (n.ManagerStatus ? [{ nodeId: n.ID, addr: n.ManagerStatus.Addr }] : []));
+}
+
+function tokenRole(token: string, tokens: { Worker: string; Manager: string }, digest: string): NodeRole {
+  let parsed;
+  try {
+    parsed = parseJoinToken(token);
+  } catch {
+    throw new RpcError(status.INVALID_ARGUMENT, INVALID_TOKEN);
+  }
+  if (parsed.caDigest !== digest) throw new RpcError(status.INVALID_ARGUMENT, INVALID_TOKEN);
+  if (token === tokens.Manager) return 'manager';
+  if (token === tokens.Worker) return 'worker';
+  throw new RpcError(status.INVALID_ARGUMENT, INVALID_TOKEN);
+}
+
+function newNode(nodeId: string, role: NodeRole, req: IssueRequest, caCertPem: string): NodeObject {
+  const tls = trustInfo(caCertPem);
+  return {
+    ID: nodeId,
+    Version: { Index: 0 },
+    CreatedAt: '',
+    UpdatedAt: '',
+    Spec: { Labels: {}, Role: role, Availability: req.availability || 'active' },
+    Description: req.description
+      ? { ...req.description, TLSInfo: tls }
+      : {
+          Hostname: req.hostname,
+          Platform: { Architecture: 'x86_64', OS: 'linux' },
+          Resources: { NanoCPUs: 0, MemoryBytes: 0 },
+          Engine: { EngineVersion: SHOAL_VERSION, Plugins: [] },
+          TLSInfo: tls,
+        },
+    Status: { State: 'unknown', Addr: req.advertiseAddr },
+  };
+}
