@@ -2,12 +2,12 @@ import type { Logger } from '../util/logger.js';
 import type { Forwarder, Transport } from './forward/forwarder.js';
 import { NameIndex } from './names/name-index.js';
 import { observeLatency, type DnsMetrics } from './metrics.js';
-import { resolve } from './resolve.js';
+import { resolve, type Resolution } from './resolve.js';
 import { buildResponse, headerOnlyResponse, truncatedResponse, type QueryFrame } from './response.js';
 import { CLASSIC_UDP_LIMIT, Flag, HEADER_LENGTH, MAX_MESSAGE_LENGTH, opcodeOf, RCode, RCODE_MASK } from './wire/constants.js';
 import type { Edns } from './wire/message.js';
 import { DnsFormatError } from './wire/name.js';
-import { parseMessageWithLayout } from './wire/parse.js';
+import { parseMessageWithLayout, type ParsedMessage } from './wire/parse.js';
 
 export interface QueryHandlerOptions {
   forwarder: Pick<Forwarder, 'forward'>;
@@ -39,7 +39,7 @@ export class QueryHandler {
       metrics.dropped++;
       return undefined;
     }
-    let parsed;
+    let parsed: ParsedMessage;
     try {
       parsed = parseMessageWithLayout(query);
     } catch (err) {
@@ -65,19 +65,25 @@ export class QueryHandler {
 
     const resolution = resolve(this.index, source.startsWith('::ffff:') ? source.slice(7) : source, question.name.toLowerCase(), question.type, question.class);
     if (resolution.kind === 'forward') return this.forward(frame, transport, limit, started);
+    return this.answerInternal(frame, resolution, limit, started);
+  }
+
+  /** The answer to one of Shoal's names (or a name it refuses), with the class's counters. */
+  private answerInternal(frame: QueryFrame, resolution: Exclude<Resolution, { kind: 'forward' }>, limit: number, started: number): Buffer {
+    const { metrics, maxUdpPayload } = this.opts;
     const counters = metrics.byClass[resolution.nameClass];
     counters.queries++;
     let answer: Buffer;
     if (resolution.kind === 'answer') {
       if (resolution.records.count === 0) counters.nodata++;
-      answer = buildResponse(frame, RCode.NOERROR, true, resolution.records, limit, udpSize);
+      answer = buildResponse(frame, RCode.NOERROR, true, resolution.records, limit, maxUdpPayload);
       if (answer.readUInt16BE(2) & Flag.TC) metrics.truncated++;
     } else if (resolution.kind === 'nxdomain') {
       counters.nxdomain++;
-      answer = buildResponse(frame, RCode.NXDOMAIN, true, undefined, limit, udpSize);
+      answer = buildResponse(frame, RCode.NXDOMAIN, true, undefined, limit, maxUdpPayload);
     } else {
       metrics.refused++;
-      answer = buildResponse(frame, RCode.REFUSED, false, undefined, limit, udpSize);
+      answer = buildResponse(frame, RCode.REFUSED, false, undefined, limit, maxUdpPayload);
     }
     observeLatency(counters.latency, performance.now() - started);
     return answer;
