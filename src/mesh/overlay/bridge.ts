@@ -46,6 +46,6 @@ async function setUpBridge(vni: number, hostAddress: string): Promise<NetworkBri
 /** Removes every overlay device in this namespace (on shutdown or when leaving the swarm). */
 export async function removeBridges(): Promise<void> {
   ready.clear();
-  const { view } = await readKernel(localRunner, '');
+  const { view } = await readKernel(localRunner, { address: '' });
   await runBatch(localRunner, 'ip', [...view.devices].flatMap(([vni, facts]) => removalCommands(vni, facts)));
 }

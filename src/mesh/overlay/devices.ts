@@ -1,11 +1,11 @@
-import { bridgeName, hostMac, VXLAN_PORT, vxlanName } from './names.js';
+import { bridgeName, hostMac, vxlanName } from './names.js';
 import type { DeviceFacts, OverlayNetwork, UnderlayEnv } from './types.js';
 
 /** The devices of `net` as they are once set up: what the kernel holds after deviceCommands ran. */
 export function expectedFacts(net: OverlayNetwork, env: UnderlayEnv): Required<DeviceFacts> {
   return {
     bridge: { mac: hostMac(net.hostAddress), mtu: env.mtu, up: true, addresses: [net.hostAddress] },
-    vxlan: { id: net.vni, local: env.address, port: VXLAN_PORT, learning: false, proxy: true, mtu: env.mtu, master: bridgeName(net.vni), up: true },
+    vxlan: { id: net.vni, local: env.address, port: env.port, learning: false, proxy: true, mtu: env.mtu, master: bridgeName(net.vni), up: true },
   };
 }
 
@@ -36,7 +36,7 @@ export function deviceCommands(net: OverlayNetwork, have: DeviceFacts | undefine
   if (v && !reusable) lines.push(`link del ${vx}`);
   if (!reusable) {
     const dev = env.device ? ` dev ${env.device}` : '';
-    lines.push(`link add name ${vx} type vxlan id ${net.vni} dstport ${VXLAN_PORT} local ${env.address}${dev} nolearning proxy`);
+    lines.push(`link add name ${vx} type vxlan id ${net.vni} dstport ${env.port} local ${env.address}${dev} nolearning proxy`);
   }
   if (!reusable || v!.mtu !== env.mtu || v!.master !== br || !v!.up) lines.push(`link set dev ${vx} mtu ${env.mtu} master ${br} up`);
   if (!b?.up) lines.push(`link set dev ${br} up`);

@@ -1,5 +1,4 @@
 import { bridgeName } from './names.js';
-import type { OverlayNetwork } from './types.js';
 
 /**
  * Shoal's network isolation table (the mesh's NAT rules are in table `ip shoal`, another owner).
@@ -22,17 +21,27 @@ const RESET = [`table ${T}`, `delete table ${T}`];
 
 const quoted = (names: string[]): string => names.map((n) => `"${n}"`).join(', ');
 
-/** `nft -f` text that (re)creates the table for these local networks and the cluster's subnets. */
-export function isolationRuleset(networks: Iterable<OverlayNetwork>, subnets: readonly string[]): string {
-  const nets = [...networks].sort((a, b) => a.vni - b.vni);
-  const bridges = nets.map((n) => bridgeName(n.vni));
-  const internal = nets.filter((n) => n.internal).map((n) => bridgeName(n.vni));
-  const ingress = nets.find((n) => n.ingress);
+/** What the isolation table is made from. */
+export interface IsolationInput {
+  /** Networks with a bridge on this host. */
+  vnis: number[];
+  /** Those that are `--internal`. */
+  internal: number[];
+  /** The ingress network, if it has a bridge here. */
+  ingress: number | undefined;
+  /** Every overlay subnet of the cluster. */
+  subnets: string[];
+}
+
+/** `nft -f` text that (re)creates the table. */
+export function isolationRuleset({ vnis, internal: internalVnis, ingress, subnets }: IsolationInput): string {
+  const bridges = [...vnis].sort((a, b) => a - b).map(bridgeName);
+  const internal = [...internalVnis].sort((a, b) => a - b).map(bridgeName);
   const rules = [
     'ct state established,related accept',
     ...(bridges.length ? [`iifname . oifname { ${bridges.map((b) => `"${b}" . "${b}"`).join(', ')} } accept`] : []),
     ...(internal.length ? [`iifname { ${quoted(internal)} } drop`, `oifname { ${quoted(internal)} } drop`] : []),
-    ...(ingress ? [`iifname ${ALL_BRIDGES} oifname "${bridgeName(ingress.vni)}" ct status dnat accept`] : []),
+    ...(ingress !== undefined ? [`iifname ${ALL_BRIDGES} oifname "${bridgeName(ingress)}" ct status dnat accept`] : []),
     ...(subnets.length ? [`iifname ${ALL_BRIDGES} ip daddr @overlay_subnets drop`] : []),
     `iifname ${ALL_BRIDGES} oifname ${ALL_BRIDGES} drop`,
   ];

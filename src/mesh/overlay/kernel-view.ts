@@ -1,5 +1,5 @@
 import { runChecked, type CommandRunner } from './commands.js';
-import { DEFAULT_UNDERLAY_MTU, parseDeviceName, VXLAN_OVERHEAD } from './names.js';
+import { DEFAULT_UNDERLAY_MTU, parseDeviceName, VXLAN_OVERHEAD, VXLAN_PORT } from './names.js';
 import { noEntries, type DeviceFacts, type ForwardingEntries, type KernelView, type UnderlayEnv } from './types.js';
 
 /** The parts of `ip -j -d addr show` output read here. */
@@ -62,19 +62,26 @@ export function parseKernelView(links: IpLink[], fdb: FdbEntry[], neigh: NeighEn
   return { devices, entries };
 }
 
-/** Where VXLAN packets leave: the device holding `address` and its MTU (1500 assumed if not found). */
-export function underlayEnv(links: IpLink[], address: string, mtu?: number): UnderlayEnv {
-  const dev = links.find((l) => l.addr_info?.some((a) => a.local === address));
-  return { address, device: dev?.ifname, mtu: mtu ?? (dev?.mtu ?? DEFAULT_UNDERLAY_MTU) - VXLAN_OVERHEAD };
+/** How the overlay uses the underlay: its address, and optionally the MTU and VXLAN port to use. */
+export interface UnderlayChoice {
+  address: string;
+  mtu?: number;
+  port?: number;
+}
+
+/** Where VXLAN packets leave: the device holding the address, its MTU (1500 assumed if not found) less the overhead. */
+export function underlayEnv(links: IpLink[], u: UnderlayChoice): UnderlayEnv {
+  const dev = links.find((l) => l.addr_info?.some((a) => a.local === u.address));
+  return { address: u.address, device: dev?.ifname, mtu: u.mtu ?? (dev?.mtu ?? DEFAULT_UNDERLAY_MTU) - VXLAN_OVERHEAD, port: u.port ?? VXLAN_PORT };
 }
 
 /** Reads Shoal's overlay objects and the underlay from the kernel: three listings, run together. */
-export async function readKernel(run: CommandRunner, underlayAddress: string, mtu?: number): Promise<{ view: KernelView; env: UnderlayEnv }> {
+export async function readKernel(run: CommandRunner, underlay: UnderlayChoice): Promise<{ view: KernelView; env: UnderlayEnv }> {
   const [links, fdb, neigh] = await Promise.all([
     runChecked(run, 'ip', ['-j', '-d', 'addr', 'show']),
     runChecked(run, 'bridge', ['-j', 'fdb', 'show']),
     runChecked(run, 'ip', ['-j', '-4', 'neigh', 'show']),
   ]);
   const parsedLinks = JSON.parse(links) as IpLink[];
-  return { view: parseKernelView(parsedLinks, JSON.parse(fdb) as FdbEntry[], JSON.parse(neigh) as NeighEntry[]), env: underlayEnv(parsedLinks, underlayAddress, mtu) };
+  return { view: parseKernelView(parsedLinks, JSON.parse(fdb) as FdbEntry[], JSON.parse(neigh) as NeighEntry[]), env: underlayEnv(parsedLinks, underlay) };
 }

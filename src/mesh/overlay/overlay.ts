@@ -6,7 +6,7 @@ import { localRunner, runBatch, runChecked, type CommandRunner } from './command
 import { desiredOverlay } from './desired.js';
 import { removalCommands } from './devices.js';
 import { isolationRuleset, removeIsolationRuleset } from './isolation.js';
-import { readKernel } from './kernel-view.js';
+import { readKernel, type UnderlayChoice } from './kernel-view.js';
 import { bridgeName, type NetworkBridge } from './names.js';
 import { planOverlay, type OverlayPlan } from './plan.js';
 import type { KernelView, UnderlayEnv } from './types.js';
@@ -18,6 +18,8 @@ export interface OverlayOptions {
   log: Logger;
   /** Overlay MTU; by default the underlay device's MTU minus the VXLAN overhead (1450 on 1500). */
   mtu?: number;
+  /** UDP port of VXLAN traffic: the cluster's DataPathPort (`swarm init --data-path-port`), 4789 by default. */
+  vxlanPort?: number;
   /** Where commands run; by default in this process's network namespace. */
   run?: CommandRunner;
 }
@@ -40,6 +42,7 @@ const EMPTY_TABLE: EndpointTable = { version: 0, nodes: [], networks: [], servic
 export class Overlay {
   private readonly run: CommandRunner;
   private readonly log: Logger;
+  private readonly underlay: UnderlayChoice;
   private table = EMPTY_TABLE;
   /** Networks held by tasks being started or running here: task ID → VNI → host address. */
   private readonly pins = new Map<string, Map<number, string>>();
@@ -49,11 +52,14 @@ export class Overlay {
   /** The isolation ruleset last loaded. */
   private isolation: string | undefined;
   private hostSysctlsSet = false;
+  /** Until a table came, devices nothing holds yet are kept: a restarted agent may still be attaching its tasks. */
+  private tableApplied = false;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
 
   constructor(private readonly o: OverlayOptions) {
     this.run = o.run ?? localRunner;
+    this.underlay = { address: o.underlayAddr, mtu: o.mtu, port: o.vxlanPort };
     this.log = o.log.child({ component: 'overlay', node: o.nodeId });
   }
 
@@ -65,6 +71,7 @@ export class Overlay {
         return;
       }
       this.table = table;
+      this.tableApplied = true;
       await this.reconcile();
     });
   }
@@ -79,6 +86,7 @@ export class Overlay {
       const held = this.pins.get(taskId) ?? new Map<number, string>();
       held.set(vni, hostAddress);
       this.pins.set(taskId, held);
+      this.log.debug({ task: taskId, vni, address: hostAddress }, 'task holds a network');
       await this.reconcile();
       return { name: bridgeName(vni), mtu: this.env!.mtu };
     });
@@ -97,7 +105,7 @@ export class Overlay {
       if (this.closed) return;
       this.closed = true;
       this.pins.clear();
-      const view = this.view ?? (await readKernel(this.run, this.o.underlayAddr, this.o.mtu)).view;
+      const view = this.view ?? (await readKernel(this.run, this.underlay)).view;
       this.view = undefined;
       await runBatch(this.run, 'ip', [...view.devices].flatMap(([vni, facts]) => removalCommands(vni, facts)));
       await runChecked(this.run, 'nft', ['-f', '-'], removeIsolationRuleset());
@@ -122,9 +130,9 @@ export class Overlay {
 
   private async reconcile(): Promise<void> {
     const t0 = performance.now();
-    if (!this.view || !this.env) ({ view: this.view, env: this.env } = await readKernel(this.run, this.o.underlayAddr, this.o.mtu));
+    if (!this.view || !this.env) ({ view: this.view, env: this.env } = await readKernel(this.run, this.underlay));
     const want = desiredOverlay(this.table, this.o.nodeId, this.pinned());
-    const plan = planOverlay(this.view, want, this.env);
+    const plan = planOverlay(this.view, want, this.env, !this.tableApplied);
     try {
       await runBatch(this.run, 'ip', plan.ip);
       await runBatch(this.run, 'bridge', plan.bridge);
@@ -135,7 +143,13 @@ export class Overlay {
     this.view = plan.next;
     const programmed = performance.now();
     await this.setSysctls(plan);
-    const rules = isolationRuleset(want.networks.values(), want.subnets);
+    const nets = [...want.networks.values()];
+    const rules = isolationRuleset({
+      vnis: [...plan.next.devices.keys()],
+      internal: nets.filter((n) => n.internal).map((n) => n.vni),
+      ingress: nets.find((n) => n.ingress)?.vni,
+      subnets: want.subnets,
+    });
     if (rules !== this.isolation) {
       this.isolation = undefined;
       await runChecked(this.run, 'nft', ['-f', '-'], rules);

@@ -16,8 +16,12 @@ export interface OverlayPlan {
   next: KernelView;
 }
 
-/** The commands that turn `have` into `want`, changing only what differs. Pure. */
-export function planOverlay(have: KernelView, want: DesiredOverlay, env: UnderlayEnv): OverlayPlan {
+/**
+ * The commands that turn `have` into `want`, changing only what differs. With `keepUnlisted`,
+ * devices `want` does not list stay as they are (before the first table, the tasks of a restarted
+ * daemon may still be attaching theirs). Pure.
+ */
+export function planOverlay(have: KernelView, want: DesiredOverlay, env: UnderlayEnv, keepUnlisted = false): OverlayPlan {
   const ip: string[] = [];
   const neigh: string[] = [];
   const bridge: string[] = [];
@@ -26,6 +30,11 @@ export function planOverlay(have: KernelView, want: DesiredOverlay, env: Underla
   const next: KernelView = { devices: new Map(), entries: new Map() };
   for (const [vni, facts] of have.devices) {
     if (want.networks.has(vni)) continue;
+    if (keepUnlisted) {
+      next.devices.set(vni, facts);
+      next.entries.set(vni, have.entries.get(vni) ?? noEntries());
+      continue;
+    }
     ip.push(...removalCommands(vni, facts));
     removed.push(vni);
   }

@@ -69,6 +69,8 @@ export interface UnderlayEnv {
   /** The device holding that address, if found (the VXLAN device is bound to it). */
   device: string | undefined;
   mtu: number;
+  /** UDP port of VXLAN traffic (the cluster's data path port). */
+  port: number;
 }
 
 export const noEntries = (): ForwardingEntries => ({ neigh: new Map(), fdb: new Map() });

@@ -196,6 +196,11 @@ test('overlay on three hosts: reachability over VXLAN, MTU, isolation, updates f
       await lab.exec('h2', 'ip', ['neigh', 'replace', '10.0.1.77', 'lladdr', taskMac('10.0.1.77'), 'dev', 'shoalvx4097', 'nud', 'permanent']);
       await lab.exec('h2', 'ip', ['link', 'add', 'shoalvx4300', 'type', 'vxlan', 'id', '4300', 'dstport', '4789', 'local', lab.host('h2').address]);
       const fresh = ol.startOverlay('h2');
+      // The restarted agent re-attaches its surviving tasks one by one before a table comes: nothing is removed yet.
+      await fresh.attach('a2', APP.vni, `${ol.hostAddress(APP, 'h2')}/24`);
+      assert.deepEqual(await overlayDevices(lab, 'h2'), ['shoal4097', 'shoal4099', 'shoalvx4097', 'shoalvx4099', 'shoalvx4300'], 'i2\'s network is kept until it is attached or a table comes');
+      assert.ok(await ol.ping(i2, '10.0.3.33'), 'i2 still reaches i3 meanwhile');
+      await fresh.attach('i2', INTERNAL.vni, `${ol.hostAddress(INTERNAL, 'h2')}/24`);
       await fresh.apply(ol.table(version, serving));
       assert.equal(await ifindex(), before, 'the bridge (with the tasks on it) was kept');
       assert.deepEqual(await overlayDevices(lab, 'h2'), ['shoal4097', 'shoal4099', 'shoalvx4097', 'shoalvx4099'], 'the stray device is gone');

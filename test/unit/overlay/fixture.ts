@@ -21,4 +21,4 @@ export function table(tasks: TaskEndpoint[], version = 10): EndpointTable {
 
 export const task = (taskId: string, nodeId: string, addresses: Record<string, string>): TaskEndpoint => ({ taskId, serviceId: 's', name: `web.1.${taskId}`, nodeId, addresses });
 
-export const UNDERLAY = { address: '192.168.77.1', device: 'eth0', mtu: 1450 };
+export const UNDERLAY = { address: '192.168.77.1', device: 'eth0', mtu: 1450, port: 4789 };

@@ -2,10 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isolationRuleset, removeIsolationRuleset } from '../../../src/mesh/overlay/isolation.js';
 
-const net = (vni: number, o: { internal?: boolean; ingress?: boolean } = {}) => ({ vni, name: `n${vni}`, hostAddress: '10.0.1.2/24', internal: !!o.internal, ingress: !!o.ingress });
-
 test('the isolation table: same-bridge traffic passes, internal networks are closed, other overlays dropped', () => {
-  const text = isolationRuleset([net(4098, { internal: true }), net(4097), net(4096, { ingress: true })], ['10.0.1.0/24', '10.0.0.0/24', '10.0.2.0/24']);
+  const text = isolationRuleset({ vnis: [4098, 4097, 4096], internal: [4098], ingress: 4096, subnets: ['10.0.1.0/24', '10.0.0.0/24', '10.0.2.0/24'] });
   assert.equal(
     text,
     [
@@ -30,7 +28,7 @@ test('the isolation table: same-bridge traffic passes, internal networks are clo
 });
 
 test('with no network here the table still drops traffic between overlay bridges; removal works whether it exists or not', () => {
-  const text = isolationRuleset([], []);
+  const text = isolationRuleset({ vnis: [], internal: [], ingress: undefined, subnets: [] });
   assert.ok(!text.includes('overlay_subnets') && !text.includes('iifname .'));
   assert.match(text, /iifname "shoal\*" oifname "shoal\*" drop/);
   assert.equal(removeIsolationRuleset(), 'table inet shoal-isolation\ndelete table inet shoal-isolation\n');

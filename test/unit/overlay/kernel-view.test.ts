@@ -34,8 +34,8 @@ test('Shoal\'s devices and the entries of its VXLAN devices are read from the ke
   assert.deepEqual([...view.entries.get(4098)!.fdb], [['00:00:00:00:00:00', '192.168.99.3']], 'a flooding entry is seen, so it gets removed');
 });
 
-test('the underlay device and MTU come from the device holding the underlay address', () => {
-  assert.deepEqual(underlayEnv(links, '192.168.99.1'), { address: '192.168.99.1', device: 'eth0', mtu: 1450 });
-  assert.deepEqual(underlayEnv(links, '10.9.9.9'), { address: '10.9.9.9', device: undefined, mtu: 1450 });
-  assert.equal(underlayEnv(links, '192.168.99.1', 1400).mtu, 1400);
+test('the underlay device, MTU and port come from the device holding the underlay address', () => {
+  assert.deepEqual(underlayEnv(links, { address: '192.168.99.1' }), { address: '192.168.99.1', device: 'eth0', mtu: 1450, port: 4789 });
+  assert.deepEqual(underlayEnv(links, { address: '10.9.9.9' }), { address: '10.9.9.9', device: undefined, mtu: 1450, port: 4789 });
+  assert.deepEqual(underlayEnv(links, { address: '192.168.99.1', mtu: 1400, port: 7789 }), { address: '192.168.99.1', device: 'eth0', mtu: 1400, port: 7789 });
 });

@@ -60,12 +60,17 @@ test('the last local task gone: the network leaves, devices (and their entries) 
   assert.deepEqual(gone.bridge, []);
   assert.deepEqual(gone.removed, [4097]);
   assert.equal(gone.next.devices.size, 0);
+  const kept = planOverlay(first.next, want(B), UNDERLAY, true);
+  assert.deepEqual([kept.ip, kept.bridge, kept.removed], [[], [], []], 'before the first table, unlisted devices stay');
+  assert.deepEqual(kept.next, first.next);
 });
 
 test('leftovers: a right device is kept, a wrong VXLAN device recreated, stray entries and addresses removed', () => {
   const kept = planOverlay(empty(), want(A, B), UNDERLAY).next;
   kept.entries.get(4097)!.fdb.set('00:00:00:00:00:00', '192.168.77.9');
   kept.entries.get(4097)!.neigh.set('10.0.1.99', '02:42:0a:00:01:63');
+  const otherPort = planOverlay(kept, want(A, B), { ...UNDERLAY, port: 7789 });
+  assert.deepEqual(otherPort.ip.slice(0, 2), ['link del shoalvx4097', 'link add name shoalvx4097 type vxlan id 4097 dstport 7789 local 192.168.77.1 dev eth0 nolearning proxy'], 'a new data path port recreates the device');
   const reuse = planOverlay(kept, want(A, B), UNDERLAY);
   assert.deepEqual(reuse.ip, ['neigh del 10.0.1.99 dev shoalvx4097']);
   assert.deepEqual(reuse.bridge, ['fdb del 00:00:00:00:00:00 dev shoalvx4097 self'], 'a flooding entry is removed');
