@@ -121,6 +121,25 @@ export class DnsServer {
   }
 
   /**
+   * Listens on exactly `hosts` at `port` (the host's overlay addresses as networks come and go:
+   * see dnsListenHosts): new ones are bound, others closed. Every address is tried; if some could
+   * not be bound (not configured yet), rejects with their errors afterwards.
+   */
+  async setListeners(hosts: readonly string[], port: number): Promise<void> {
+    const wanted = new Set(hosts.map((host) => `${host}:${port}`));
+    for (const key of [...this.bound.keys()].filter((k) => !wanted.has(k))) {
+      const at = key.lastIndexOf(':');
+      await this.unlisten({ host: key.slice(0, at), port: Number(key.slice(at + 1)) });
+    }
+    const errors: unknown[] = [];
+    for (const host of hosts) {
+      if (this.bound.has(`${host}:${port}`)) continue;
+      await this.listen({ host, port }).catch((err: unknown) => errors.push(err));
+    }
+    if (errors.length) throw new AggregateError(errors, `DNS server could not listen on ${errors.length} address(es)`);
+  }
+
+  /**
    * Answers from `table` from now on: its names are indexed first, then swapped in whole. A table
    * older than the one applied is ignored (returns false).
    */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DnsServer, type DnsServerOptions } from '../../../src/dns/index.js';
+import { DnsServer, dnsListenHosts, type DnsServerOptions } from '../../../src/dns/index.js';
 import { Flag, RCode, RRType } from '../../../src/dns/wire/constants.js';
 import { parseMessage } from '../../../src/dns/wire/parse.js';
 import { serializeMessage } from '../../../src/dns/wire/serialize.js';
@@ -174,5 +174,24 @@ test('a TCP client that sends without reading is not answered into an unbounded 
     assert.ok(answered < 150_000, `${answered} of 200000 queries read: reading must stop once answers queue up`);
     assert.deepEqual(addressesOf(await udpQuery(HOST, port, query('web'))), ['10.0.1.5'], 'others are still answered');
     s.destroy();
+  });
+});
+
+test('dnsListenHosts: the host\'s address on every network but ingress; setListeners follows it', async () => {
+  const table = sampleTable();
+  assert.deepEqual(dnsListenHosts(table, 'n1'), ['10.0.1.2', '10.0.2.2']);
+  assert.deepEqual(dnsListenHosts(table, 'n2'), ['10.0.1.3']);
+  await withServer({}, async (port, server) => {
+    // The loopback stands in for overlay addresses: 127.0.0.2 and .3, on a port of our own.
+    const free = (await server.listen({ host: '127.0.0.4', port: 0 })).port;
+    await server.unlisten({ host: '127.0.0.4', port: free });
+    await server.setListeners([HOST, '127.0.0.2', '127.0.0.3'], free);
+    for (const h of ['127.0.0.2', '127.0.0.3']) assert.deepEqual(addressesOf(await udpQuery(h, free, query('web'))), ['10.0.1.5'], h);
+    await server.setListeners(['127.0.0.3'], free);
+    assert.equal(await udpRaw('127.0.0.2', free, serializeMessage(query('web')), 200), undefined);
+    assert.equal(await udpRaw(HOST, port, serializeMessage(query('web')), 200), undefined, 'the start() address went too');
+    assert.deepEqual(addressesOf(await udpQuery('127.0.0.3', free, query('web'))), ['10.0.1.5']);
+    await assert.rejects(server.setListeners(['127.0.0.3', '192.0.2.77'], free), /could not listen on 1/);
+    assert.deepEqual(addressesOf(await udpQuery('127.0.0.3', free, query('web'))), ['10.0.1.5']);
   });
 });
