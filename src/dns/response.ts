@@ -21,7 +21,7 @@ export function buildResponse(q: QueryFrame, rcode: number, authoritative: boole
   const optLength = q.edns ? OPT_RECORD_LENGTH : 0;
   const base = q.questionEnd + optLength;
   const total = records?.count ?? 0;
-  const fit = total === 0 ? 0 : Math.min(total, Math.floor((limit - base) / records!.recordLength));
+  const fit = total === 0 ? 0 : Math.max(0, Math.min(total, Math.floor((limit - base) / records!.recordLength)));
   const out = Buffer.allocUnsafe(base + fit * (records?.recordLength ?? 0));
   const queryFlags = q.buf.readUInt16BE(2);
   let flags = Flag.QR | Flag.RA | (queryFlags & (OPCODE_MASK | Flag.RD)) | (rcode & RCODE_MASK);
