@@ -26,7 +26,7 @@ export interface DnsMetrics {
   byClass: Record<NameClass, ClassCounters>;
   /** Forwarded queries that no upstream answered: the asker got SERVFAIL. */
   upstreamFailures: number;
-  /** Single upstream attempts that timed out (the next upstream was tried). */
+  /** Single upstream attempts with no usable answer in time (timeout or socket error; the next upstream was tried). */
   upstreamTimeouts: number;
   /** Queries answered SERVFAIL at once because too many were being forwarded. */
   overloaded: number;
