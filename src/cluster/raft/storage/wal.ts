@@ -91,13 +91,17 @@ export class Wal {
     return entries;
   }
 
-  /** Appends and fdatasyncs one record. */
+  /**
+   * Appends one record; fdatasyncs it unless it only moves the commit index (which a restart
+   * learns again from the leader), as etcd's MustSync does.
+   */
   append(hardState: HardState | undefined, entries: readonly Entry[]): void {
     if (!hardState && entries.length === 0) return;
     const rec: WalRecord = {};
     if (entries.length) rec.e = [...entries];
     if (hardState) rec.h = hardState;
-    this.write(rec);
+    const mustSync = entries.length > 0 || (hardState !== undefined && (hardState.term !== this.hardState.term || hardState.vote !== this.hardState.vote));
+    this.write(rec, mustSync);
     if (entries.length) this.lastIndex = entries[entries.length - 1]!.index;
     if (hardState) this.hardState = hardState;
   }
@@ -117,11 +121,11 @@ export class Wal {
     }
   }
 
-  private write(rec: WalRecord): void {
+  private write(rec: WalRecord, sync = true): void {
     if (this.size >= this.segmentBytes) this.startSegment();
     const buf = encodeRecord(this.key, rec);
     writeSync(this.fd, buf);
-    fdatasyncSync(this.fd);
+    if (sync) fdatasyncSync(this.fd);
     this.size += buf.length;
   }
 
