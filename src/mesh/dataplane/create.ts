@@ -1,6 +1,7 @@
 import type { Logger } from '../../util/logger.js';
 import { DataPlaneDriver } from './driver.js';
 import { NftablesBackend, probeNftables } from './nftables/nftables-backend.js';
+import type { NftVia } from './nftables/nft-runner.js';
 import type { DataPlane, DataPlaneKind } from './types.js';
 import { USERSPACE_DEFAULTS, UserspaceBackend, type UserspaceOptions } from './userspace/userspace-backend.js';
 
@@ -10,6 +11,8 @@ export interface DataPlaneOptions {
   /** This host's node ID: host-mode ports are published where the node runs a task. */
   nodeId: string;
   log: Logger;
+  /** How nftables is driven: libnftables in process (the default; the nft command if it cannot be loaded), or the nft command. */
+  nftVia?: NftVia;
   userspace?: Partial<UserspaceOptions>;
 }
 
@@ -18,12 +21,12 @@ export async function createDataPlane(opts: DataPlaneOptions): Promise<DataPlane
   const log = opts.log.child({ component: 'mesh' });
   let kind = opts.kind;
   if (kind === 'auto') {
-    const probe = await probeNftables(log);
+    const probe = await probeNftables(log, opts.nftVia);
     kind = probe.ok ? 'nftables' : 'userspace';
     log.info({ dataplane: kind, ...(probe.ok ? {} : { why: probe.why }) }, probe.ok ? 'data plane: nftables (probe ruleset loads)' : 'data plane: userspace (probe ruleset refused)');
   } else {
     log.info({ dataplane: kind }, `data plane: ${kind} (chosen)`);
   }
-  const backend = kind === 'nftables' ? await NftablesBackend.open(log) : new UserspaceBackend(log, { ...USERSPACE_DEFAULTS, ...opts.userspace });
+  const backend = kind === 'nftables' ? await NftablesBackend.open(log, opts.nftVia) : new UserspaceBackend(log, { ...USERSPACE_DEFAULTS, ...opts.userspace });
   return new DataPlaneDriver(backend, opts.nodeId, log);
 }

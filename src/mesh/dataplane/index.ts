@@ -3,3 +3,4 @@ export { createDataPlane, type DataPlaneOptions } from './create.js';
 export type { DataPlane, DataPlaneKind } from './types.js';
 export { planDataPlane, type DataPlanePlan, type PortRule, type VipRule, type Backend } from './plan.js';
 export { NFTABLES_SYSCTLS } from './nftables/nftables-backend.js';
+export type { NftVia } from './nftables/nft-runner.js';

@@ -1,7 +1,8 @@
+import { chmodSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { EndpointTable } from '../../../src/cluster/endpoints/types.js';
-import type { DataPlaneKind } from '../../../src/mesh/dataplane/index.js';
+import type { DataPlaneKind, NftVia } from '../../../src/mesh/dataplane/index.js';
 import type { Lab, LabProcess } from '../index.js';
 
 type Command = { op: 'apply'; table: EndpointTable } | { op: 'close' };
@@ -34,9 +35,14 @@ export class MeshHost {
     });
   }
 
-  static async start(lab: Lab, host: string, kind: 'auto' | DataPlaneKind, nodeId = host): Promise<MeshHost> {
-    const socketPath = join(lab.hostDir(host), 'mesh.sock');
-    const proc = await lab.start(host, process.execPath, [script, socketPath, kind, nodeId], { name: 'mesh' });
+  /** Starts the data plane in `host`; `unprivileged` runs it as nobody, without CAP_NET_ADMIN. */
+  static async start(lab: Lab, host: string, kind: 'auto' | DataPlaneKind, opts: { nodeId?: string; nftVia?: NftVia; unprivileged?: boolean } = {}): Promise<MeshHost> {
+    const dir = lab.hostDir(host);
+    const socketPath = join(dir, 'mesh.sock');
+    const args = [script, socketPath, kind, opts.nodeId ?? host, ...(opts.nftVia ? [opts.nftVia] : [])];
+    if (opts.unprivileged) chmodSync(dir, 0o777);
+    const argv = opts.unprivileged ? ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', process.execPath, ...args]] as const : [process.execPath, args] as const;
+    const proc = await lab.start(host, argv[0], argv[1], { name: 'mesh' });
     const m = await proc.waitForOutput(/ready (nftables|userspace)/, 15_000);
     const sock = connect(socketPath);
     await new Promise<void>((resolve, reject) => sock.once('connect', resolve).once('error', reject));

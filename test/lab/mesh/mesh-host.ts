@@ -1,16 +1,16 @@
-// The data plane of one lab host, as the agent would run it: `node mesh-host.js <socket> <kind> <node id>`,
+// The data plane of one lab host, as the agent would run it: `node mesh-host.js <socket> <kind> <node id> [libnftables|nft]`,
 // started inside the host's network namespace. Tables arrive as JSON lines on a unix socket
 // (a path, so it is reachable from any namespace); each line is answered with one line.
 import { createServer } from 'node:net';
-import { createDataPlane, type DataPlaneKind } from '../../../src/mesh/dataplane/index.js';
+import { createDataPlane, type DataPlaneKind, type NftVia } from '../../../src/mesh/dataplane/index.js';
 import { errorMessage } from '../../../src/util/errors.js';
 import { createLogger } from '../../../src/util/logger.js';
 import type { MeshHostRequest, MeshHostReply } from './mesh-host-client.js';
 
-const [socketPath, kind, nodeId] = process.argv.slice(2);
+const [socketPath, kind, nodeId, nftVia] = process.argv.slice(2);
 if (!socketPath || !kind || !nodeId) throw new Error('usage: mesh-host <socket> <auto|nftables|userspace> <node id>');
 const log = createLogger('info', `mesh-${nodeId}`);
-const dp = await createDataPlane({ kind: kind as 'auto' | DataPlaneKind, nodeId, log });
+const dp = await createDataPlane({ kind: kind as 'auto' | DataPlaneKind, nodeId, log, nftVia: nftVia as NftVia | undefined });
 
 async function handle(req: MeshHostRequest): Promise<MeshHostReply> {
   const t0 = performance.now();

@@ -9,8 +9,14 @@ import type { ProbeResult } from './probe.js';
 const notRoot = process.getuid?.() !== 0 && 'needs root';
 const names = (r: ProbeResult) => Object.keys(r.counts).sort();
 
-for (const kind of ['nftables', 'userspace'] as const) {
-  describe(`the mesh on one host (${kind})`, { skip: notRoot }, () => {
+const variants = [
+  { kind: 'nftables', label: 'nftables, chosen by auto', start: 'auto', log: /data plane: nftables \(probe ruleset loads\)/ },
+  { kind: 'nftables', label: 'nftables through the nft command', start: 'nftables', nftVia: 'nft', log: /"via":"nft"/ },
+  { kind: 'userspace', label: 'userspace', start: 'userspace', log: /data plane: userspace \(chosen\)/ },
+] as const;
+
+for (const { kind, label, start, log, ...opts } of variants) {
+  describe(`the mesh on one host (${label})`, { skip: notRoot }, () => {
     let lab: Lab;
     let mesh: MeshLab;
     let dp: MeshHost;
@@ -28,8 +34,9 @@ for (const kind of ['nftables', 'userspace'] as const) {
       for (const n of ['w1', 'w2', 'w3']) t[n] = await mesh.addTask({ name: n, service: WEB, host: 'h1', tcp: [80], udp: [53] });
       for (const n of ['a1', 'a2']) t[n] = await mesh.addTask({ name: n, service: API, host: 'h1', tcp: [90], udp: [53] });
       t.c1 = await mesh.addTask({ name: 'c1', service: CLIENT, host: 'h1', serve: false });
-      dp = await MeshHost.start(lab, 'h1', kind);
+      dp = await MeshHost.start(lab, 'h1', start, opts);
       assert.equal(dp.kind, kind);
+      assert.match(dp.process.output(), log);
       addr = lab.host('h1').address;
       await apply(all());
     });

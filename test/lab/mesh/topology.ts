@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { EndpointTable, PublishedPort } from '../../../src/cluster/endpoints/types.js';
-import { bridgeName, OVERLAY_MTU } from '../../../src/mesh/overlay/bridge.js';
+import { bridgeName, OVERLAY_MTU } from '../../../src/mesh/overlay/names.js';
 import { macAddress, networkBatches } from '../../../src/runtime/process/task-network.js';
 import { exec } from '../../../src/util/exec.js';
 import { LabProcess, LAB_NS_HOST, type Lab } from '../index.js';
@@ -56,7 +56,7 @@ const hostMac = (address: string): string => `02:aa${macAddress(address).slice(5
 
 /**
  * Hosts, overlay networks and tasks for mesh tests, built the way Shoal builds them: per host a
- * bridge shoal<vni> with the host's own address (src/mesh/overlay/bridge.ts), per task a namespace
+ * bridge shoal<vni> with the host's own address (src/mesh/overlay/names.ts), per task a namespace
  * with a veth on it and the host as default gateway (the process runtime's task-network.ts
  * batches, run as they are), and optionally a VXLAN between hosts with programmed FDB and
  * neighbour entries (dataplane-lab §3). Everything lives in the lab's namespaces.
@@ -124,10 +124,15 @@ export class MeshLab {
   }
 
   async startServer(task: MeshTask, tcp: number[], udp: number[]): Promise<void> {
-    const argv = ['nsenter', `--net=/run/netns/${task.netns}`, '--', process.execPath, here('./task-server.js'), task.name, tcp.join(','), udp.join(',')];
-    const log = join(this.lab.hostDir(task.host), `${task.name}.log`);
-    task.server = await LabProcess.spawn(task.host, task.name, argv, log, {});
-    await task.server.waitForOutput(new RegExp(`ready ${task.name}`), 10_000);
+    task.server = await this.startIn(task, here('./task-server.js'), [task.name, tcp.join(','), udp.join(',')], new RegExp(`ready ${task.name}`));
+  }
+
+  /** Runs a Node script inside a task's namespace and waits until it prints `ready`. */
+  async startIn(task: MeshTask, script: string, args: string[], ready: RegExp): Promise<LabProcess> {
+    const argv = ['nsenter', `--net=/run/netns/${task.netns}`, '--', process.execPath, script, ...args];
+    const proc = await LabProcess.spawn(task.host, task.name, argv, join(this.lab.hostDir(task.host), `${task.name}.log`), {});
+    await proc.waitForOutput(ready, 10_000);
+    return proc;
   }
 
   /** Kills the task's server (a crash: no goodbye); its address then refuses connections. */

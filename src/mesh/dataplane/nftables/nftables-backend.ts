@@ -5,7 +5,7 @@ import type { EntryChange } from '../plan-changes.js';
 import { setSysctls } from '../sysctl.js';
 import type { PlanBackend } from '../types.js';
 import { clearRemovedUdpFlows } from './conntrack.js';
-import { openNftRunner, type NftRunner } from './nft-runner.js';
+import { openNftRunner, type NftRunner, type NftVia } from './nft-runner.js';
 import { nftDelete, nftReplace, nftUpdate, probeRuleset, type NftState } from './ruleset.js';
 
 /** Forwarding for DNATed traffic; route_localnet so the output hook may DNAT 127.0.0.1:port to a task (dataplane-lab §4). */
@@ -24,8 +24,9 @@ export class NftablesBackend implements PlanBackend {
     private readonly log: Logger,
   ) {}
 
-  static async open(log: Logger, runner = openNftRunner(log)): Promise<NftablesBackend> {
+  static async open(log: Logger, via?: NftVia): Promise<NftablesBackend> {
     await setSysctls(NFTABLES_SYSCTLS, log);
+    const runner = openNftRunner(log, via);
     log.info({ via: runner.via }, 'nftables data plane ready');
     return new NftablesBackend(runner, log);
   }
@@ -60,10 +61,10 @@ export class NftablesBackend implements PlanBackend {
 }
 
 /** Whether this kernel and nft take Shoal's ruleset (checked by the kernel, then aborted: nothing is left). */
-export async function probeNftables(log: Logger): Promise<{ ok: true } | { ok: false; why: string }> {
+export async function probeNftables(log: Logger, via?: NftVia): Promise<{ ok: true } | { ok: false; why: string }> {
   let runner: NftRunner | undefined;
   try {
-    runner = openNftRunner(log);
+    runner = openNftRunner(log, via);
     await runner.run(probeRuleset(), { dryRun: true });
     return { ok: true };
   } catch (err) {

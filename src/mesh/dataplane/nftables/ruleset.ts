@@ -16,7 +16,7 @@ const T = `ip ${TABLE}`;
 /** Packet mark bit of traffic to masquerade; one bit, OR-ed in, so other users' marks survive. */
 export const MASQUERADE_MARK = 0x00100000;
 const MARK = `0x${MASQUERADE_MARK.toString(16)}`;
-/** Overlay bridges are shoal<vni> (src/mesh/overlay/bridge.ts). */
+/** Overlay bridges are shoal<vni> (src/mesh/overlay/names.ts). */
 const BRIDGES = '"shoal*"';
 
 /** What Shoal's table holds for one entry point (a chain and its slot map `<chain>_be`). */

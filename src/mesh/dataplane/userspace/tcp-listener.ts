@@ -127,7 +127,7 @@ export class TcpListener {
     upstream.on('error', (err: NodeJS.ErrnoException) => (early ? fail(err.code ?? err.message) : client.resetAndDestroy()));
     client.on('error', () => upstream.resetAndDestroy());
     // A client gone for good: its half of the upstream connection ends too (a reset if it failed).
-    client.once('close', (hadError) => (hadError || early ? upstream.resetAndDestroy() : upstream.end()));
+    client.once('close', (hadError) => (hadError || early ? upstream.resetAndDestroy() : upstream.writableEnded || upstream.end()));
     client.pipe(upstream);
     upstream.pipe(client, { end: false });
     client.resume();
