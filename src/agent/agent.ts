@@ -4,7 +4,7 @@ import { errorMessage } from '../util/errors.js';
 import { TASK_STATES, type TaskObject, type TaskState, type TaskStatus } from '../cluster/types.js';
 import type { TaskExecutor, TaskExit } from '../runtime/types.js';
 import type { AgentControlPlane } from './control-plane.js';
-import { buildRunSpec, type BridgeProvider } from './run-spec.js';
+import { attachTaskNetworks, buildRunSpec, type NetworkAttacher } from './run-spec.js';
 
 const idx = (s: TaskState): number => TASK_STATES.indexOf(s);
 const RUNNING = idx('running');
@@ -13,7 +13,7 @@ export interface AgentOptions {
   nodeId: string;
   controlPlane: AgentControlPlane;
   executor: TaskExecutor;
-  bridges: BridgeProvider;
+  networks: NetworkAttacher;
   log: Logger;
   clock: Clock;
 }
@@ -61,7 +61,7 @@ export class Agent {
     const all = [...this.handled.values()];
     await Promise.all(all.map(async (h) => {
       h.stopping = true;
-      if (removeTasks) await this.o.executor.remove(h.task.ID).catch((err) => this.o.log.warn({ err, task: h.task.ID }, 'task cleanup failed'));
+      if (removeTasks) await this.release(h.task.ID);
     }));
     await this.flushing;
   }
@@ -77,6 +77,7 @@ export class Agent {
       if (s.running && wanted) {
         const started = await this.o.executor.adopt(s.taskId);
         if (started) {
+          await attachTaskNetworks(task, this.o.nodeId, this.o.controlPlane, this.o.networks).catch((err) => this.o.log.warn({ err, task: task.ID }, 'plugging an adopted task\'s networks failed'));
           const h: Handled = { task, stopping: false, started: true };
           this.handled.set(task.ID, h);
           this.o.log.info({ task: task.ID, pid: started.pid }, 'adopted a task that kept running across the restart');
@@ -85,7 +86,7 @@ export class Agent {
         }
       }
       // Ended while shoald was away, not wanted any more (replaced elsewhere meanwhile), or unknown: clean it up.
-      await this.o.executor.remove(s.taskId).catch((err) => this.o.log.warn({ err, task: s.taskId }, 'removing a task left from before the restart failed'));
+      await this.release(s.taskId);
       if (task && !wanted && idx(task.Status.State) <= RUNNING) {
         this.report(task, 'shutdown', 'shutdown');
         settled.add(task.ID);
@@ -119,7 +120,7 @@ export class Agent {
       if (present.has(id)) continue;
       this.handled.delete(id);
       h.stopping = true;
-      void this.o.executor.remove(id).catch((err) => this.o.log.warn({ err, task: id }, 'task cleanup failed'));
+      void this.release(id);
     }
   }
 
@@ -132,10 +133,11 @@ export class Agent {
     let spec;
     try {
       const serviceName = this.o.controlPlane.serviceName(task.ServiceID) ?? task.ServiceID;
-      spec = await buildRunSpec(task, serviceName, this.o.nodeId, this.o.controlPlane, this.o.bridges);
+      spec = await buildRunSpec(task, serviceName, this.o.nodeId, this.o.controlPlane, this.o.networks);
     } catch (err) {
       log.warn({ err }, 'task rejected while preparing');
       this.report(task, 'rejected', 'preparing failed', errorMessage(err));
+      await this.o.networks.detach(task.ID);
       return;
     }
     if (h.stopping) return this.report(h.task, 'shutdown', 'shutdown');
@@ -148,6 +150,7 @@ export class Agent {
     } catch (err) {
       log.warn({ err }, 'task failed to start');
       this.report(task, 'failed', 'starting failed', errorMessage(err));
+      await this.o.networks.detach(task.ID);
       return;
     }
     if (h.stopping) void this.stopTask(h, true);
@@ -166,6 +169,13 @@ export class Agent {
     if (h.stopping) this.report(h.task, 'shutdown', 'shutdown', undefined, status);
     else if (exit.exitCode === 0) this.report(h.task, 'complete', 'finished', undefined, status);
     else this.report(h.task, 'failed', 'started', exit.message, status);
+    await this.o.networks.detach(h.task.ID).catch((err) => this.o.log.warn({ err, task: h.task.ID }, 'unplugging the task\'s networks failed'));
+  }
+
+  /** Removes what a task left on this host: its process, namespace and files, and its hold on networks. */
+  private async release(taskId: string): Promise<void> {
+    await this.o.executor.remove(taskId).catch((err) => this.o.log.warn({ err, task: taskId }, 'task cleanup failed'));
+    await this.o.networks.detach(taskId).catch((err) => this.o.log.warn({ err, task: taskId }, 'unplugging the task\'s networks failed'));
   }
 
   private async stopTask(h: Handled, force = false): Promise<void> {

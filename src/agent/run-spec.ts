@@ -4,36 +4,23 @@ import type { TaskFile, TaskNetworkAttachment, TaskRunSpec } from '../runtime/ty
 import { VXLAN_ID_OPTION } from '../cluster/allocator/allocator.js';
 import { ShoalError } from '../util/errors.js';
 import type { AgentControlPlane } from './control-plane.js';
-import type { NetworkBridge } from '../mesh/overlay/bridge.js';
+import type { NetworkBridge } from '../mesh/overlay/names.js';
 import { taskName } from '../cluster/endpoints/derive.js';
 
 const DEFAULT_GRACE_NS = 10_000_000_000;
 
 
-export interface BridgeProvider {
-  ensure(vni: number, hostAddress: string): Promise<NetworkBridge>;
+/** Plugs a task's networks into this host (the overlay), and unplugs them when the task is done. */
+export interface NetworkAttacher {
+  attach(taskId: string, vni: number, hostAddress: string): Promise<NetworkBridge>;
+  detach(taskId: string): Promise<void>;
 }
 
 /** Turns a task from the store into what an executor runs: command, files and network attachments. */
-export async function buildRunSpec(task: TaskObject, serviceName: string, nodeId: string, cp: AgentControlPlane, bridges: BridgeProvider): Promise<TaskRunSpec> {
+export async function buildRunSpec(task: TaskObject, serviceName: string, nodeId: string, cp: AgentControlPlane, networks: NetworkAttacher): Promise<TaskRunSpec> {
   const c = task.Spec.ContainerSpec;
   if (!c?.Image) throw new ShoalError('invalid_argument', `task ${task.ID} has no container spec`);
-  const node = cp.node();
-  const networks: TaskNetworkAttachment[] = [];
-  for (const att of task.NetworksAttachments ?? []) {
-    const vni = Number(att.Network.DriverState.Options[VXLAN_ID_OPTION]);
-    const hostAddr = node?.Attachments?.find((a) => a.NetworkID === att.Network.ID)?.Addr;
-    if (!hostAddr) throw new ShoalError('unavailable', `node ${nodeId} has no address on network ${att.Network.Spec.Name} yet`);
-    const bridge = await bridges.ensure(vni, hostAddr);
-    networks.push({
-      networkId: att.Network.ID,
-      networkName: att.Network.Spec.Name,
-      address: att.Addresses[0],
-      gateway: hostAddr.split('/')[0],
-      bridge: bridge.name,
-      mtu: bridge.mtu,
-    });
-  }
+  const attachments = await attachTaskNetworks(task, nodeId, cp, networks);
   const files: TaskFile[] = [];
   for (const s of c.Secrets ?? []) {
     const data = cp.secretData(s.SecretID);
@@ -59,8 +46,10 @@ export async function buildRunSpec(task: TaskObject, serviceName: string, nodeId
     dir: c.Dir,
     user: c.User,
     hostname: c.Hostname || task.ID.slice(0, 12),
-    networks,
+    networks: attachments,
     files,
+    // The embedded DNS answers on the host's address of the task's first non-ingress network.
+    dnsServer: attachments.find((a) => !task.NetworksAttachments?.find((n) => n.Network.ID === a.networkId)?.Network.Spec.Ingress)?.gateway,
     stopSignal: c.StopSignal ?? 'SIGTERM',
     stopGracePeriodMs: (c.StopGracePeriod ?? DEFAULT_GRACE_NS) / 1e6,
     labels: {
@@ -76,4 +65,25 @@ export async function buildRunSpec(task: TaskObject, serviceName: string, nodeId
 
 function fileRef(target: string, data: Buffer, f: { UID: string; GID: string; Mode: number } | undefined, secret: boolean): TaskFile {
   return { target, data, uid: Number(f?.UID ?? 0), gid: Number(f?.GID ?? 0), mode: f?.Mode ?? 0o444, secret };
+}
+
+/** Plugs each of the task's networks into this host; returns what the executor needs to wire the task. */
+export async function attachTaskNetworks(task: TaskObject, nodeId: string, cp: AgentControlPlane, networks: NetworkAttacher): Promise<TaskNetworkAttachment[]> {
+  const node = cp.node();
+  const attachments: TaskNetworkAttachment[] = [];
+  for (const att of task.NetworksAttachments ?? []) {
+    const vni = Number(att.Network.DriverState.Options[VXLAN_ID_OPTION]);
+    const hostAddr = node?.Attachments?.find((a) => a.NetworkID === att.Network.ID)?.Addr;
+    if (!hostAddr) throw new ShoalError('unavailable', `node ${nodeId} has no address on network ${att.Network.Spec.Name} yet`);
+    const bridge = await networks.attach(task.ID, vni, hostAddr);
+    attachments.push({
+      networkId: att.Network.ID,
+      networkName: att.Network.Spec.Name,
+      address: att.Addresses[0],
+      gateway: hostAddr.split('/')[0],
+      bridge: bridge.name,
+      mtu: bridge.mtu,
+    });
+  }
+  return attachments;
 }

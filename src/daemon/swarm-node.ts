@@ -16,7 +16,9 @@ import { startManagerLoops } from '../scheduler/index.js';
 import { Agent } from '../agent/agent.js';
 import { RemoteControlPlane } from '../agent/remote-control-plane.js';
 import type { TaskExecutor } from '../runtime/types.js';
-import { ensureBridge, removeBridges } from '../mesh/overlay/bridge.js';
+import { Overlay } from '../mesh/overlay/overlay.js';
+import { DnsServer } from '../dns/index.js';
+import { EndpointApplier } from '../agent/endpoint-applier.js';
 import { clearSwarmState, readCredentials, swarmDir, writeCredentials, writeNodeState, type NodeState } from './node-state.js';
 
 export interface SwarmNodeDeps {
@@ -45,6 +47,9 @@ export class SwarmNode {
   private manager?: ManagerParts;
   private controlPlane?: RemoteControlPlane;
   private agent?: Agent;
+  private overlay?: Overlay;
+  private dns?: DnsServer;
+  private endpoints?: EndpointApplier;
 
   private constructor(
     readonly state: NodeState,
@@ -103,7 +108,7 @@ export class SwarmNode {
     const node = new SwarmNode(state, new NodeCertificateProvider(credentials), credentials, deps);
     try {
       if (store) await node.startManager(store);
-      node.startAgent();
+      await node.startAgent();
     } catch (err) {
       await node.shutdown(false);
       throw err;
@@ -134,27 +139,26 @@ export class SwarmNode {
     this.state.managers = [`${this.state.advertiseAddr}:${port}`];
   }
 
-  private startAgent(): void {
+  private async startAgent(): Promise<void> {
     const { log, clock, dataDir, executor } = this.deps;
+    const { nodeId } = this.state;
+    this.overlay = new Overlay({ nodeId, underlayAddr: this.state.advertiseAddr, log });
+    this.dns = new DnsServer({ log: log.child({ component: 'dns' }) });
+    await this.dns.start({ listen: [] });
+    this.endpoints = new EndpointApplier({ nodeId, overlay: this.overlay, dns: this.dns, log: log.child({ component: 'endpoints' }) });
     this.controlPlane = new RemoteControlPlane({
       managers: this.state.managers,
       credentials: () => this.credentials,
       log: log.child({ component: 'session' }),
       clock,
+      onEndpoints: (table) => this.endpoints?.offer(table),
       onManagers: (addrs) => {
         if (this.state.role === 'manager') return;
         this.state.managers = addrs;
         writeNodeState(dataDir, this.state);
       },
     });
-    this.agent = new Agent({
-      nodeId: this.state.nodeId,
-      controlPlane: this.controlPlane,
-      executor,
-      bridges: { ensure: ensureBridge },
-      log: log.child({ component: 'agent' }),
-      clock,
-    });
+    this.agent = new Agent({ nodeId, controlPlane: this.controlPlane, executor, networks: this.overlay, log: log.child({ component: 'agent' }), clock });
     this.controlPlane.start();
     this.agent.start();
   }
@@ -171,7 +175,9 @@ export class SwarmNode {
       await m.allocator.stop();
       await m.store.close();
     }
-    await removeBridges().catch((err) => this.deps.log.warn({ err }, 'removing network bridges failed'));
+    await this.endpoints?.idle();
+    await this.dns?.stop();
+    await this.overlay?.close().catch((err) => this.deps.log.warn({ err }, 'removing the overlay failed'));
     if (leave) clearSwarmState(this.deps.dataDir);
   }
 }

@@ -4,4 +4,4 @@ export { dnsListenHosts } from './listen/addresses.js';
 export { type DnsMetrics, type ClassCounters, type LatencyHistogram, LATENCY_BOUNDS_MS } from './metrics.js';
 export { type NameClass, NAME_CLASSES } from './names/entry.js';
 export { type DnsTtls } from './names/network-names.js';
-export { type Upstream, type ResolvConf, parseResolvConf, readResolvConf, taskResolvConf } from './forward/resolv-conf.js';
+export { type Upstream, type ResolvConf, parseResolvConf, readResolvConf } from './forward/resolv-conf.js';

@@ -95,6 +95,52 @@ test('a service of 6 replicas spreads 2/2/2; a drained host loses its tasks and 
   await waitUntil('h3 takes new tasks', async () => ((await runningPerHost('web')).h3 ?? 0) >= 2, { timeoutMs: 30_000, intervalMs: 300 });
 });
 
+test('tasks on an overlay reach each other across hosts and resolve service names; other networks are cut off', async () => {
+  await run('h1', 'network', 'create', '-d', 'overlay', 'appnet');
+  await run('h1', 'network', 'create', '-d', 'overlay', 'othernet');
+  await run('h1', 'service', 'create', '--detach', '--name', 'api', '--replicas', '3', '--network', 'appnet', '--stop-grace-period', '1s', 'busybox', 'httpd', '-f', '-p', '80');
+  await run('h1', 'service', 'create', '--detach', '--name', 'outsider', '--network', 'othernet', '--stop-grace-period', '1s', 'busybox', 'sleep', '100000');
+  await waitUntil('api on three hosts', async () => {
+    const c = await runningPerHost('api');
+    return c.h1 === 1 && c.h2 === 1 && c.h3 === 1;
+  }, { timeoutMs: 30_000, intervalMs: 300 });
+  await waitUntil('outsider running', async () => Object.keys(await runningPerHost('outsider')).length === 1, { timeoutMs: 30_000 });
+
+  interface TaskView { NodeID: string; Status: { ContainerStatus: { PID: number } }; NetworksAttachments: { Network: { Spec: { Name: string } }; Addresses: string[] }[] }
+  const tasksOf = async (service: string) => {
+    const ids = (await run('h1', 'service', 'ps', '-q', '--filter', 'desired-state=running', service)).trim().split('\n');
+    return JSON.parse(await run('h1', 'inspect', '--type', 'task', ...ids)) as TaskView[];
+  };
+  const addr = (t: TaskView, net: string) => t.NetworksAttachments.find((a) => a.Network.Spec.Name === net)!.Addresses[0]!.split('/')[0]!;
+  const api = await tasksOf('api');
+  const [outsider] = await tasksOf('outsider');
+  const inTask = (t: TaskView, cmd: string[]) => lab.exec('h1', 'nsenter', [`--net=/proc/${t.Status.ContainerStatus.PID}/ns/net`, ...cmd], { allowFail: true, timeoutMs: 15_000 });
+  // The task's host is where its process lives; every task's PID is visible from the lab's PID namespace.
+  for (const other of api.slice(1)) {
+    const ping = await inTask(api[0]!, ['busybox', 'ping', '-c', '1', '-W', '2', '-s', '1372', addr(other, 'appnet')]);
+    assert.match(ping.stdout, /1 packets received/, `1400-byte ping from one host's task to another's (${addr(other, 'appnet')})`);
+  }
+  // (busybox-static's wget crashes here; nc speaks the HTTP just as well)
+  const page = await lab.exec('h1', 'nsenter', [`--net=/proc/${api[0]!.Status.ContainerStatus.PID}/ns/net`, 'busybox', 'nc', '-w', '3', addr(api[2]!, 'appnet'), '80'], { allowFail: true, input: 'GET / HTTP/1.0\r\n\r\n', timeoutMs: 15_000 });
+  assert.match(page.stdout, /^HTTP\/1\.[01] \d{3}/, `HTTP reaches the server of a task on another host: ${page.stdout}${page.stderr}`);
+
+  const serviceInfo = JSON.parse(await run('h1', 'service', 'inspect', 'api')) as { Endpoint: { VirtualIPs: { NetworkID: string; Addr: string }[] } }[];
+  const appnetId = (await run('h1', 'network', 'inspect', 'appnet', '--format', '{{.Id}}')).trim();
+  const vip = serviceInfo[0]!.Endpoint.VirtualIPs.find((v) => v.NetworkID === appnetId)!.Addr.split('/')[0]!;
+  // Inside the task's own view: its resolv.conf names the embedded DNS on its host.
+  const resolve = (t: TaskView, name: string) =>
+    lab.exec('h1', 'nsenter', ['-t', String(t.Status.ContainerStatus.PID), '--net', '--mount', 'busybox', 'nslookup', name], { allowFail: true, timeoutMs: 15_000 });
+  await waitUntil('api resolves to its VIP', async () => (await resolve(api[0]!, 'api')).stdout.includes(vip), { timeoutMs: 10_000 });
+  const tasks = (await resolve(api[0]!, 'tasks.api')).stdout;
+  for (const t of api) assert.ok(tasks.includes(addr(t, 'appnet')), `tasks.api lists ${addr(t, 'appnet')}`);
+
+  const cutOff = await inTask(outsider!, ['busybox', 'ping', '-c', '1', '-W', '2', addr(api[0]!, 'appnet')]);
+  assert.doesNotMatch(cutOff.stdout, /1 packets received/, 'a task on othernet cannot reach appnet');
+  const notVisible = await resolve(outsider!, 'api');
+  assert.doesNotMatch(notVisible.stdout, new RegExp(vip.replace(/\./g, '\\.')), 'names of other networks are not answered');
+  await run('h1', 'service', 'rm', 'api', 'outsider');
+});
+
 test('a worker whose shoald dies is marked Down and its tasks are replaced on the other hosts', async () => {
   await run('h1', 'service', 'scale', '--detach', 'web=6');
   await waitUntil('6 running', async () => Object.values(await runningPerHost('web')).reduce((a, b) => a + b, 0) === 6, { timeoutMs: 30_000 });

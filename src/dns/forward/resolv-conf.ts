@@ -44,13 +44,3 @@ export function upstreamsOf(conf: ResolvConf, own: readonly string[]): Upstream[
   return hosts.filter((h) => !own.includes(h)).map((host) => ({ host, port: 53 }));
 }
 
-/**
- * A task's resolv.conf: this host's DNS server on the task's network, with the host's search
- * domains and options (ndots, timeout...), so names that are not Shoal's resolve as on the host.
- */
-export function taskResolvConf(nameserver: string, host: ResolvConf): string {
-  const lines = [`nameserver ${nameserver}`];
-  if (host.search.length) lines.push(`search ${host.search.join(' ')}`);
-  if (host.options.length) lines.push(`options ${host.options.join(' ')}`);
-  return lines.join('\n') + '\n';
-}

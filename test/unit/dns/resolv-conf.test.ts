@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseResolvConf, taskResolvConf } from '../../../src/dns/index.js';
+import { parseResolvConf } from '../../../src/dns/index.js';
 import { upstreamsOf } from '../../../src/dns/forward/resolv-conf.js';
 
 test('resolv.conf: nameservers, the last search line, options; comments and zones dropped', () => {
@@ -12,10 +12,4 @@ test('upstreams: port 53, never one of our own addresses, 127.0.0.1 when none is
   const conf = parseResolvConf('nameserver 10.0.1.2\nnameserver 192.168.1.1\n');
   assert.deepEqual(upstreamsOf(conf, ['10.0.1.2']), [{ host: '192.168.1.1', port: 53 }]);
   assert.deepEqual(upstreamsOf(parseResolvConf(''), []), [{ host: '127.0.0.1', port: 53 }]);
-});
-
-test('a task\'s resolv.conf points at the host\'s address on its network and keeps search and options', () => {
-  const host = parseResolvConf('nameserver 8.8.8.8\nsearch corp.example\noptions ndots:2\n');
-  assert.equal(taskResolvConf('10.0.1.2', host), 'nameserver 10.0.1.2\nsearch corp.example\noptions ndots:2\n');
-  assert.equal(taskResolvConf('10.0.1.2', parseResolvConf('')), 'nameserver 10.0.1.2\n');
 });
