@@ -120,6 +120,10 @@ test('tasks on an overlay reach each other across hosts and resolve service name
     const ping = await inTask(api[0]!, ['busybox', 'ping', '-c', '1', '-W', '2', '-s', '1372', addr(other, 'appnet')]);
     assert.match(ping.stdout, /1 packets received/, `1400-byte ping from one host's task to another's (${addr(other, 'appnet')})`);
   }
+  // The overlay MTU is 1450: a 1450-byte packet with DF set passes between hosts, 1451 does not (iputils ping sets DF).
+  const df = async (size: number) => (await inTask(api[0]!, ['ping', '-M', 'do', '-c', '1', '-W', '2', '-s', String(size), addr(api[1]!, 'appnet')])).stdout;
+  assert.match(await df(1422), /1 received/);
+  assert.doesNotMatch(await df(1423), /1 received/);
   // (busybox-static's wget crashes here; nc speaks the HTTP just as well)
   const page = await lab.exec('h1', 'nsenter', [`--net=/proc/${api[0]!.Status.ContainerStatus.PID}/ns/net`, 'busybox', 'nc', '-w', '3', addr(api[2]!, 'appnet'), '80'], { allowFail: true, input: 'GET / HTTP/1.0\r\n\r\n', timeoutMs: 15_000 });
   assert.match(page.stdout, /^HTTP\/1\.[01] \d{3}/, `HTTP reaches the server of a task on another host: ${page.stdout}${page.stderr}`);
