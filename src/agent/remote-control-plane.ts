@@ -12,7 +12,8 @@ import type { AgentControlPlane } from './control-plane.js';
 const RECONNECT_MS = 1000;
 
 export interface RemoteControlPlaneOptions {
-  managers: string[];
+  /** The managers' cluster addresses to try, in order (asked again at every reconnect). */
+  managers: () => string[];
   credentials: () => NodeCredentials;
   log: Logger;
   clock: Clock;
@@ -33,7 +34,6 @@ export class RemoteControlPlane implements AgentControlPlane {
   private readonly configs = new Map<string, Buffer>();
   private readonly serviceNames = new Map<string, string>();
   private readonly watchers = new Set<(tasks: TaskObject[]) => void>();
-  private managers: string[];
   private next = 0;
   private client?: RpcClient;
   private stream?: ClientReadableStream<SessionMessage>;
@@ -46,9 +46,7 @@ export class RemoteControlPlane implements AgentControlPlane {
   /** Status reports that could not be delivered yet, latest per task. */
   private readonly undelivered = new Map<string, TaskStatus>();
 
-  constructor(private readonly o: RemoteControlPlaneOptions) {
-    this.managers = o.managers.map(withClusterPort);
-  }
+  constructor(private readonly o: RemoteControlPlaneOptions) {}
 
   start(): void {
     this.connect();
@@ -91,7 +89,8 @@ export class RemoteControlPlane implements AgentControlPlane {
 
   private connect(): void {
     if (this.stopped) return;
-    const addr = this.managers[this.next % this.managers.length]!;
+    const managers = this.o.managers().map(withClusterPort);
+    const addr = managers[this.next % managers.length]!;
     this.client?.close();
     this.client = new RpcClient(DISPATCHER_SERVICE, addr, clusterClientCredentials(this.o.credentials().caCertPem, this.o.credentials()));
     const stream = this.client.stream<SessionMessage>('Session', {});
@@ -127,11 +126,7 @@ export class RemoteControlPlane implements AgentControlPlane {
     if (msg.node) this.ownNode = msg.node;
     this.periodMs = msg.heartbeatPeriodMs;
     const addrs = msg.managers.map((m) => m.addr);
-    if (addrs.length && addrs.join() !== this.managers.join()) {
-      this.managers = addrs;
-      this.next = 0;
-      this.o.onManagers?.(addrs);
-    }
+    if (addrs.length && addrs.join() !== this.o.managers().join()) this.o.onManagers?.(addrs);
     if (msg.endpoints) this.o.onEndpoints?.(msg.endpoints);
     this.haveFullSet = true;
     if (this.undelivered.size) void this.deliver();

@@ -2,8 +2,10 @@ import { join } from 'node:path';
 import type { Logger } from '../util/logger.js';
 import type { Clock } from '../util/clock.js';
 import { newId } from '../util/ids.js';
-import { LocalStore, type Store } from '../cluster/store/index.js';
-import { Allocator } from '../cluster/allocator/allocator.js';
+import type { Store } from '../cluster/store/index.js';
+import { openRaftStore } from '../cluster/raft/open.js';
+import type { RaftStore } from '../cluster/raft/raft-store.js';
+import { GrpcTransport } from '../cluster/raft/transport/grpc.js';
 import { bootstrapCluster, type InitRequest } from '../cluster/membership/bootstrap.js';
 import { caService } from '../cluster/membership/ca-service.js';
 import { joinCluster } from '../cluster/membership/join.js';
@@ -11,8 +13,8 @@ import { createRootCA, generateNodeKey, issueNodeCertificate } from '../cluster/
 import { Dispatcher } from '../cluster/dispatcher/dispatcher.js';
 import { ClusterServer } from '../cluster/rpc/cluster-server.js';
 import { CA_SERVICE, DISPATCHER_SERVICE, type IssueRequest } from '../cluster/rpc/services.js';
-import { NodeCertificateProvider, type NodeCredentials } from '../cluster/rpc/tls.js';
-import { startManagerLoops } from '../scheduler/index.js';
+import { NodeCertificateProvider, callerIdentity, clusterClientCredentials, type NodeCredentials } from '../cluster/rpc/tls.js';
+import { LeaderDuties } from './leader-duties.js';
 import { Agent } from '../agent/agent.js';
 import { RemoteControlPlane } from '../agent/remote-control-plane.js';
 import type { TaskExecutor } from '../runtime/types.js';
@@ -28,13 +30,12 @@ export interface SwarmNodeDeps {
   clock: Clock;
 }
 
-/** What a manager runs besides the agent: the store, the reconcilers, and the cluster port. */
+/** What a manager runs besides the agent: the replicated store, the cluster port, and the leader's duties. */
 interface ManagerParts {
-  store: Store;
-  allocator: Allocator;
-  stopLoops: () => Promise<void>;
+  store: RaftStore;
   dispatcher: Dispatcher;
   server: ClusterServer;
+  duties: LeaderDuties;
 }
 
 /**
@@ -62,6 +63,11 @@ export class SwarmNode {
     return this.manager?.store;
   }
 
+  /** The managers' cluster addresses: from Raft on a manager, as last heard on a worker. */
+  private managerAddrs(): string[] {
+    return this.manager ? this.manager.store.members().map((m) => m.addr) : this.state.managers;
+  }
+
   /** `swarm init`: a new cluster with this host as its only manager. */
   static async init(deps: SwarmNodeDeps, base: Omit<NodeState, 'nodeId' | 'clusterId' | 'role' | 'managers'>, req: Omit<InitRequest, 'nodeId' | 'clusterId' | 'rootCA'>): Promise<SwarmNode> {
     const nodeId = newId();
@@ -70,44 +76,50 @@ export class SwarmNode {
     const key = generateNodeKey();
     const certPem = await issueNodeCertificate(rootCA, { nodeId, role: 'manager', clusterId, publicKeyPem: key.publicKeyPem, validityMs: 90 * 24 * 3600 * 1000 });
     const state: NodeState = { ...base, nodeId, clusterId, role: 'manager', managers: [] };
-    const store = LocalStore.open(join(swarmDir(deps.dataDir), 'store'), deps.log, deps.clock);
+    writeCredentials(deps.dataDir, { caCertPem: rootCA.certPem, certPem, keyPem: key.privateKeyPem });
+    writeNodeState(deps.dataDir, state);
+    let node: SwarmNode;
     try {
-      await store.update((tx) => bootstrapCluster(tx, { ...req, nodeId, clusterId, rootCA }));
-      writeCredentials(deps.dataDir, { caCertPem: rootCA.certPem, certPem, keyPem: key.privateKeyPem });
-      writeNodeState(deps.dataDir, state);
+      node = await SwarmNode.start(deps, state, [{ id: nodeId, addr: `${state.advertiseAddr}:${listenPort(state.listenAddr)}` }]);
     } catch (err) {
-      await store.close();
       clearSwarmState(deps.dataDir);
       throw err;
     }
+    try {
+      await node.store!.update((tx) => bootstrapCluster(tx, { ...req, nodeId, clusterId, rootCA }));
+    } catch (err) {
+      await node.shutdown(true);
+      throw err;
+    }
     deps.log.info({ node: nodeId, cluster: clusterId, addr: state.advertiseAddr }, 'swarm initialised: this host is its first manager');
-    return SwarmNode.start(deps, state, store);
+    return node;
   }
 
   /** `swarm join`: admitted by a manager with a join token; the token decides the role. */
   static async join(deps: SwarmNodeDeps, base: Omit<NodeState, 'nodeId' | 'clusterId' | 'role' | 'managers'>, remoteAddrs: string[], token: string, req: Omit<IssueRequest, 'token' | 'publicKeyPem'>): Promise<SwarmNode> {
-    const joined = await joinCluster(remoteAddrs, token, req);
+    const joined = await joinCluster(remoteAddrs, token, { ...req, listenPort: listenPort(base.listenAddr) });
     const { identity } = joined;
     const managers = identity.managers.length ? identity.managers.map((m) => m.addr) : [joined.manager];
     const state: NodeState = { ...base, nodeId: identity.nodeId, clusterId: identity.clusterId, role: identity.role, managers };
     writeCredentials(deps.dataDir, joined.credentials);
     writeNodeState(deps.dataDir, state);
     deps.log.info({ node: state.nodeId, role: state.role, manager: joined.manager }, 'joined the swarm');
-    return SwarmNode.start(deps, state);
+    // A new manager starts with an empty Raft log: the leader, which just added it, sends it everything.
+    return SwarmNode.start(deps, state, []);
   }
 
   /** A restart that finds this host's swarm state: everything acknowledged before is there. */
   static async resume(deps: SwarmNodeDeps, state: NodeState): Promise<SwarmNode> {
-    const store = state.role === 'manager' ? LocalStore.open(join(swarmDir(deps.dataDir), 'store'), deps.log, deps.clock) : undefined;
     deps.log.info({ node: state.nodeId, role: state.role }, 'rejoined the swarm from the state on disk');
-    return SwarmNode.start(deps, state, store);
+    return SwarmNode.start(deps, state, []);
   }
 
-  private static async start(deps: SwarmNodeDeps, state: NodeState, store?: Store): Promise<SwarmNode> {
+  /** `bootstrap`: the founding Raft members of a new cluster (ignored when the store has state); managers only. */
+  private static async start(deps: SwarmNodeDeps, state: NodeState, bootstrap: { id: string; addr: string }[]): Promise<SwarmNode> {
     const credentials = readCredentials(deps.dataDir);
     const node = new SwarmNode(state, new NodeCertificateProvider(credentials), credentials, deps);
     try {
-      if (store) await node.startManager(store);
+      if (state.role === 'manager') await node.startManager(bootstrap);
       await node.startAgent();
     } catch (err) {
       await node.shutdown(false);
@@ -116,27 +128,23 @@ export class SwarmNode {
     return node;
   }
 
-  private async startManager(store: Store): Promise<void> {
-    const { log, clock } = this.deps;
-    const cluster = store.view((tx) => tx.list('cluster')[0]);
-    const allocator = new Allocator({
-      store,
-      log: log.child({ component: 'allocator' }),
-      clock,
-      defaultAddrPool: cluster?.DefaultAddrPool ?? ['10.0.0.0/8'],
-      subnetSize: cluster?.SubnetSize ?? 24,
-    });
-    const dispatcher = new Dispatcher({ store, log: log.child({ component: 'dispatcher' }), clock, caCertPem: () => this.credentials.caCertPem });
+  private async startManager(bootstrap: { id: string; addr: string }[]): Promise<void> {
+    const { log, clock, dataDir } = this.deps;
     const server = new ClusterServer(this.certs, log.child({ component: 'cluster-port' }));
-    server.add(CA_SERVICE, caService({ store, log: log.child({ component: 'ca' }), managersCanJoin: () => false }));
+    const transport = new GrpcTransport({
+      id: this.state.nodeId,
+      log,
+      listen: { register: (def, impl) => server.add(def, impl), authorize: (call) => callerIdentity(call, this.credentials.caCertPem, ['manager']) },
+      channelCredentials: clusterClientCredentials(this.credentials.caCertPem, this.credentials),
+    });
+    const store = await openRaftStore({ dir: join(swarmDir(dataDir), 'raft'), nodeId: this.state.nodeId, bootstrap, transport, clock, log });
+    const dispatcher = new Dispatcher({ store, log: log.child({ component: 'dispatcher' }), clock, caCertPem: () => this.credentials.caCertPem, isLeader: () => store.isLeader() });
+    server.add(CA_SERVICE, caService({ store, log: log.child({ component: 'ca' }), addManager: (id, addr) => store.addMember(id, addr) }));
     server.add(DISPATCHER_SERVICE, dispatcher.service());
-    this.manager = { store, allocator, dispatcher, server, stopLoops: async () => undefined };
-    allocator.start();
-    this.manager.stopLoops = startManagerLoops({ store, clock, log: log.child({ component: 'orchestrator' }) });
-    dispatcher.start();
-    const port = await server.listen(this.state.listenAddr);
-    // The manager's own agent talks to it like any other host's.
-    this.state.managers = [`${this.state.advertiseAddr}:${port}`];
+    const duties = new LeaderDuties({ store, dispatcher, log, clock });
+    this.manager = { store, dispatcher, server, duties };
+    await server.listen(this.state.listenAddr);
+    duties.start();
   }
 
   private async startAgent(): Promise<void> {
@@ -147,7 +155,7 @@ export class SwarmNode {
     await this.dns.start({ listen: [] });
     this.endpoints = new EndpointApplier({ nodeId, overlay: this.overlay, dns: this.dns, log: log.child({ component: 'endpoints' }) });
     this.controlPlane = new RemoteControlPlane({
-      managers: this.state.managers,
+      managers: () => this.managerAddrs(),
       credentials: () => this.credentials,
       log: log.child({ component: 'session' }),
       clock,
@@ -169,10 +177,8 @@ export class SwarmNode {
     this.controlPlane?.stop();
     const m = this.manager;
     if (m) {
-      m.dispatcher.stop();
+      await m.duties.stop();
       await m.server.close();
-      await m.stopLoops();
-      await m.allocator.stop();
       await m.store.close();
     }
     await this.endpoints?.idle();
@@ -180,4 +186,9 @@ export class SwarmNode {
     await this.overlay?.close().catch((err) => this.deps.log.warn({ err }, 'removing the overlay failed'));
     if (leave) clearSwarmState(this.deps.dataDir);
   }
+}
+
+/** The port of a listen address (`0.0.0.0:2377` → 2377). */
+function listenPort(listenAddr: string): number {
+  return Number(listenAddr.slice(listenAddr.lastIndexOf(':') + 1)) || 2377;
 }

@@ -21,6 +21,8 @@ export interface DispatcherOptions {
   log: Logger;
   clock: Clock;
   caCertPem: () => string;
+  /** Only the leader dispatches; other managers send hosts on to the next manager. */
+  isLeader: () => boolean;
 }
 
 interface Session {
@@ -39,22 +41,37 @@ export class Dispatcher {
   private unwatch?: () => void;
   private pushScheduled = false;
   private livenessTimer?: TimerHandle;
-  private readonly startedAt: number;
+  /** Hosts get a full grace period from when this manager started dispatching. */
+  private startedAt = 0;
+  private active = false;
 
-  constructor(private readonly o: DispatcherOptions) {
-    this.startedAt = o.clock.now();
-  }
+  constructor(private readonly o: DispatcherOptions) {}
 
+  /** Starts dispatching (on becoming leader). */
   start(): void {
+    this.active = true;
+    this.startedAt = this.o.clock.now();
+    this.lastSeen.clear();
     this.unwatch = this.o.store.watch(() => this.schedulePush());
     this.scheduleLiveness();
   }
 
+  /** Stops dispatching and ends every session, so hosts move to the new leader. */
   stop(): void {
+    this.active = false;
     this.unwatch?.();
     if (this.livenessTimer) this.o.clock.clearTimeout(this.livenessTimer);
+    this.livenessTimer = undefined;
     for (const s of this.sessions.values()) s.call.end();
     this.sessions.clear();
+  }
+
+  /** The calling host, if this manager dispatches now. */
+  private caller(call: Parameters<typeof callerIdentity>[0]): string {
+    const { nodeId } = callerIdentity(call, this.o.caCertPem());
+    if (!this.active || !this.o.isLeader()) throw new RpcError(status.UNAVAILABLE, 'this manager is not the leader: try another manager');
+    this.knownNode(nodeId);
+    return nodeId;
   }
 
   private heartbeatPeriodMs(): number {
@@ -72,15 +89,13 @@ export class Dispatcher {
         }
       },
       Heartbeat: unary(async (_req, call) => {
-        const { nodeId } = callerIdentity(call, this.o.caCertPem());
-        this.knownNode(nodeId);
+        const nodeId = this.caller(call);
         this.lastSeen.set(nodeId, this.o.clock.now());
         await this.markReady(nodeId);
         return { periodMs: this.heartbeatPeriodMs() };
       }),
       UpdateTaskStatus: unary(async (req: { updates: StatusUpdate[] }, call) => {
-        const { nodeId } = callerIdentity(call, this.o.caCertPem());
-        this.knownNode(nodeId);
+        const nodeId = this.caller(call);
         await this.o.store.update((tx) => applyTaskStatus(tx, nodeId, req.updates ?? []));
         return {};
       }),
@@ -88,8 +103,7 @@ export class Dispatcher {
   }
 
   private openSession(call: ServerWritableStream<unknown, SessionMessage>): void {
-    const { nodeId } = callerIdentity(call, this.o.caCertPem());
-    this.knownNode(nodeId);
+    const nodeId = this.caller(call);
     this.sessions.get(nodeId)?.call.end(); // a host has one session: the newest wins
     const session: Session = { state: new SessionState(nodeId), call };
     this.sessions.set(nodeId, session);
@@ -147,7 +161,9 @@ export class Dispatcher {
   private scheduleLiveness(): void {
     const period = this.heartbeatPeriodMs();
     this.livenessTimer = this.o.clock.setTimeout(() => {
-      this.checkLiveness(period).catch((err) => this.o.log.error({ err }, 'checking node liveness failed')).finally(() => this.scheduleLiveness());
+      this.checkLiveness(period)
+        .catch((err) => this.o.log.error({ err }, 'checking node liveness failed'))
+        .finally(() => this.active && this.scheduleLiveness());
     }, period / 2);
   }
 

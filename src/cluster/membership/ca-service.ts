@@ -17,8 +17,8 @@ const INVALID_TOKEN = 'A valid join token is necessary to join this cluster';
 export interface CaServiceOptions {
   store: Store;
   log: Logger;
-  /** Whether a host may join as a manager (it needs a replicated store to join). */
-  managersCanJoin: () => boolean;
+  /** Makes a joining manager a member of the managers' Raft group (leader only). */
+  addManager: (nodeId: string, addr: string) => Promise<void>;
 }
 
 /** The managers' CA: the root certificate for anyone, node certificates for a valid join token or a valid certificate. */
@@ -37,11 +37,10 @@ export function caService(o: CaServiceOptions): UntypedServiceImplementation {
       let role: NodeRole;
       if (req.token !== undefined) {
         role = tokenRole(req.token, c.JoinTokens, caDigest(certDer(ca.certPem)));
-        if (role === 'manager' && !o.managersCanJoin()) {
-          throw new RpcError(status.FAILED_PRECONDITION, 'this swarm cannot take another manager yet (its store is not replicated): join as a worker');
-        }
         nodeId = newId();
-        await o.store.update((tx) => tx.create('nodes', newNode(nodeId, role, req, ca.certPem)));
+        const node = newNode(nodeId, role, req, ca.certPem);
+        await o.store.update((tx) => tx.create('nodes', node));
+        if (node.ManagerStatus) await o.addManager(nodeId, node.ManagerStatus.Addr);
         o.log.info({ node: nodeId, role, hostname: req.hostname, addr: req.advertiseAddr }, 'a host joined the swarm');
       } else {
         const id = callerIdentity(call, ca.certPem);
@@ -92,5 +91,6 @@ function newNode(nodeId: string, role: NodeRole, req: IssueRequest, caCertPem: s
           TLSInfo: tls,
         },
     Status: { State: 'unknown', Addr: req.advertiseAddr },
+    ...(role === 'manager' ? { ManagerStatus: { Leader: false, Reachability: 'unknown' as const, Addr: `${req.advertiseAddr}:${req.listenPort ?? 2377}` } } : {}),
   };
 }

@@ -14,8 +14,8 @@ export interface OpenRaftStoreOptions {
   /** Where this manager keeps its log, snapshots and keys (e.g. `<data-dir>/swarm/raft`). */
   dir: string;
   nodeId: string;
-  /** host:port the Raft transport listens on. */
-  listenAddr: string;
+  /** host:port the Raft transport listens on, when no `transport` is given. */
+  listenAddr?: string;
   /**
    * A new cluster: its founding members with the addresses the others reach them at (`swarm init`:
    * just this one, at its advertise address). Ignored when `dir` holds
@@ -61,7 +61,7 @@ export async function openRaftStore(o: OpenRaftStoreOptions): Promise<RaftStore>
   const reopened = FileStorage.open({ dir: o.dir, log, unlockKey: o.unlockKey });
   const transport =
     o.transport ??
-    new GrpcTransport({ id: o.nodeId, listenAddr: o.listenAddr, log, serverCredentials: o.credentials?.server, channelCredentials: o.credentials?.channel });
+    new GrpcTransport({ id: o.nodeId, listen: { listenAddr: o.listenAddr ?? '0.0.0.0:2377', serverCredentials: o.credentials?.server }, log, channelCredentials: o.credentials?.channel });
   const store = new RaftStore({
     id: o.nodeId,
     storage: reopened,

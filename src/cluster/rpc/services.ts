@@ -14,6 +14,8 @@ export interface IssueRequest {
   publicKeyPem: string;
   hostname: string;
   advertiseAddr: string;
+  /** The cluster port the host will listen on (managers speak Raft to each other there). */
+  listenPort?: number;
   availability?: 'active' | 'pause' | 'drain';
   description?: NodeObject['Description'];
 }

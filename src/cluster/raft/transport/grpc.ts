@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import type { ServerSurfaceCall } from '@grpc/grpc-js/build/src/server-call.js';
 import { ShoalError, isShoalError, errorMessage, type ErrorCode } from '../../../util/errors.js';
 import type { Logger } from '../../../util/logger.js';
 import type { Message, NodeId } from '../core/types.js';
@@ -30,11 +31,13 @@ type RaftClient = InstanceType<typeof Client> & {
 
 export interface GrpcTransportOptions {
   id: NodeId;
-  /** host:port to listen on (port 0: any free port, see `port`). */
-  listenAddr: string;
   log: Logger;
-  /** Mutual TLS goes here once the cluster has its CA; plain TCP by default. */
-  serverCredentials?: grpc.ServerCredentials;
+  /**
+   * Where the Raft service is served: its own server on `listenAddr` (port 0: any free port, see
+   * `port`), or registered on a server the caller runs (the cluster port), which then also checks
+   * each call with `authorize` (only managers may speak Raft).
+   */
+  listen: { listenAddr: string; serverCredentials?: grpc.ServerCredentials } | { register: (def: grpc.ServiceDefinition, impl: grpc.UntypedServiceImplementation) => void; authorize: (call: ServerSurfaceCall) => void };
   channelCredentials?: grpc.ChannelCredentials;
 }
 
@@ -46,7 +49,7 @@ interface Peer {
 
 /** gRPC between managers: one long-lived stream of Raft messages per peer, chunked snapshots, unary forwarded writes. */
 export class GrpcTransport implements Transport {
-  private readonly server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_MESSAGE });
+  private server?: grpc.Server;
   private readonly peers = new Map<NodeId, Peer>();
   private handler: TransportHandler | undefined;
   port = 0;
@@ -55,13 +58,28 @@ export class GrpcTransport implements Transport {
 
   async start(handler: TransportHandler): Promise<void> {
     this.handler = handler;
-    this.server.addService(service, {
+    const listen = this.opts.listen;
+    const authorize = 'authorize' in listen ? listen.authorize : () => undefined;
+    // A refused caller gets the reason as its status (UNAUTHENTICATED or PERMISSION_DENIED).
+    const allowed = (call: ServerSurfaceCall, cb: grpc.sendUnaryData<never>): boolean => {
+      try {
+        authorize(call);
+        return true;
+      } catch (err) {
+        const code = (err as { code?: number }).code;
+        cb({ code: typeof code === 'number' ? code : grpc.status.PERMISSION_DENIED, details: errorMessage(err) });
+        return false;
+      }
+    };
+    const impl: grpc.UntypedServiceImplementation = {
       stream: (call: grpc.ServerReadableStream<Message, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        if (!allowed(call, cb)) return;
         call.on('data', (m: Message) => this.handler?.onMessage(m));
         call.on('end', () => cb(null, {}));
         call.on('error', () => undefined);
       },
       snapshot: (call: grpc.ServerReadableStream<Buffer, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        if (!allowed(call, cb)) return;
         const chunks: Buffer[] = [];
         call.on('data', (b: Buffer) => chunks.push(b));
         call.on('end', () => {
@@ -71,15 +89,23 @@ export class GrpcTransport implements Transport {
         call.on('error', () => undefined);
       },
       forward: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
+        if (!allowed(call, cb)) return;
         this.handler!.onForward(call.request.toString('utf8')).then(
           (reply) => cb(null, Buffer.from(reply)),
           (err: unknown) => cb({ code: grpc.status.UNAVAILABLE, details: JSON.stringify({ code: isShoalError(err) ? err.code : 'internal', message: errorMessage(err) }) }),
         );
       },
-    });
-    const creds = this.opts.serverCredentials ?? grpc.ServerCredentials.createInsecure();
-    this.port = await new Promise<number>((resolve, reject) => this.server.bindAsync(this.opts.listenAddr, creds, (err, port) => (err ? reject(err) : resolve(port))));
-    this.opts.log.info({ node: this.opts.id, addr: this.opts.listenAddr, port: this.port }, 'raft transport listening');
+    };
+    if ('register' in listen) {
+      listen.register(service, impl);
+      return;
+    }
+    const server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_MESSAGE });
+    this.server = server;
+    server.addService(service, impl);
+    const creds = listen.serverCredentials ?? grpc.ServerCredentials.createInsecure();
+    this.port = await new Promise<number>((resolve, reject) => server.bindAsync(listen.listenAddr, creds, (err, port) => (err ? reject(err) : resolve(port))));
+    this.opts.log.info({ node: this.opts.id, addr: listen.listenAddr, port: this.port }, 'raft transport listening');
   }
 
   setPeer(id: NodeId, addr: string): void {
@@ -139,6 +165,6 @@ export class GrpcTransport implements Transport {
 
   async close(): Promise<void> {
     for (const id of [...this.peers.keys()]) this.removePeer(id);
-    this.server.forceShutdown();
+    this.server?.forceShutdown();
   }
 }
