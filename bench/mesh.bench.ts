@@ -9,8 +9,8 @@ import type { TrafficRequest, TrafficResult } from './mesh/traffic-client.js';
 import { ratio, summarize } from './stats.js';
 import type { BenchSuite, Summary } from './suite.js';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const RUN_MS = Number(process.env.BENCH_RUN_MS ?? 2000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const RUN_MS = Number(process.env.BENCH_RUN_MS ?? 1500);
 const APPLIES = Number(process.env.BENCH_APPLIES ?? 100);
 const HTTP_PORT = 8080;
 const BULK_PORT = 8081;
@@ -71,6 +71,9 @@ export const suite: BenchSuite = {
       for (let round = 0; round <= ROUNDS; round++) {
         for (const metric of ['bulk', 'keepalive', 'newconn'] as const) {
           for (const [path, to] of Object.entries(paths)) {
+            // Every path starts from an empty conntrack table on h1 (which all of them but HAProxy's
+            // cross), not from the NATed TIME_WAIT entries of the runs before (dataplane-lab §8 did so too).
+            if (metric === 'newconn') await lab.exec('h1', 'conntrack', ['-F'], { allowFail: true });
             const r = await traffic(lab, { mode: metric, host: to.host, port: metric === 'bulk' ? to.bulk : to.http, concurrency: CONCURRENCY[metric], durationMs: round === 0 ? 300 : RUN_MS });
             if (round === 0) continue; // warm-up
             if (r.errors) ctx.progress(`${metric} ${path}: ${r.errors} errors (${r.firstError})`);

@@ -15,7 +15,7 @@ test('a full replacement resets the table, then builds base chains, maps, rules 
   assert.deepEqual(lines.slice(0, 3), ['table ip shoal', 'delete table ip shoal', 'table ip shoal {']);
   for (const expected of [
     'fib daddr type local meta l4proto . th dport vmap @published',
-    `meta mark & ${MARK} == ${MARK} oifname "shoal*" masquerade fully-random`,
+    `meta mark & ${MARK} == ${MARK} oifname "shoal*" masquerade`,
     'iif != "lo" ip daddr 127.0.0.0/8 drop',
     'add map ip shoal port_tcp_8080_be { typeof numgen inc mod 1 : ip daddr; }',
     'add element ip shoal port_tcp_8080_be { 0 : 10.0.0.11, 1 : 10.0.0.12 }',

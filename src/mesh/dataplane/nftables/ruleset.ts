@@ -58,9 +58,11 @@ export function baseTable(): string {
     '  }',
     '  chain postrouting {',
     '    type nat hook postrouting priority 100; policy accept;',
-    // fully-random: source ports reused right after DNAT stall new connections (issue 7).
-    `    meta mark & ${MARK} == ${MARK} oifname ${BRIDGES} masquerade fully-random`,
-    `    ip saddr 127.0.0.0/8 oifname ${BRIDGES} masquerade fully-random`,
+    // No random port mapping: masquerade keeps the client's source port when it is free, so the
+    // client's own TIME_WAIT rules keep tuples apart. `random`/`fully-random` made new connections
+    // land on the backend's TIME_WAIT sockets, which drop their SYNs (PAWS): 1 s stalls (lab, bench).
+    `    meta mark & ${MARK} == ${MARK} oifname ${BRIDGES} masquerade`,
+    `    ip saddr 127.0.0.0/8 oifname ${BRIDGES} masquerade`,
     '  }',
     // route_localnet=1 (for 127.0.0.1:port) would otherwise let other machines reach 127.0.0.0/8 here.
     '  chain martians {',
