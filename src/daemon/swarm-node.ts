@@ -63,9 +63,10 @@ export class SwarmNode {
     return this.manager?.store;
   }
 
-  /** The managers' cluster addresses: from Raft on a manager, as last heard on a worker. */
+  /** The managers' cluster addresses: from Raft on a manager (once it has the membership), else as last heard. */
   private managerAddrs(): string[] {
-    return this.manager ? this.manager.store.members().map((m) => m.addr) : this.state.managers;
+    const members = this.manager?.store.members().map((m) => m.addr) ?? [];
+    return members.length ? members : this.state.managers;
   }
 
   /** `swarm init`: a new cluster with this host as its only manager. */
@@ -104,8 +105,9 @@ export class SwarmNode {
     writeCredentials(deps.dataDir, joined.credentials);
     writeNodeState(deps.dataDir, state);
     deps.log.info({ node: state.nodeId, role: state.role, manager: joined.manager }, 'joined the swarm');
-    // A new manager starts with an empty Raft log: the leader, which just added it, sends it everything.
-    return SwarmNode.start(deps, state, []);
+    // A new manager starts with an empty Raft log: the leader, which just added it, sends it
+    // everything; it must know the managers' addresses to answer before the log tells it.
+    return SwarmNode.start(deps, state, [], identity.managers.map((m) => ({ id: m.nodeId, addr: m.addr })));
   }
 
   /** A restart that finds this host's swarm state: everything acknowledged before is there. */
@@ -115,11 +117,11 @@ export class SwarmNode {
   }
 
   /** `bootstrap`: the founding Raft members of a new cluster (ignored when the store has state); managers only. */
-  private static async start(deps: SwarmNodeDeps, state: NodeState, bootstrap: { id: string; addr: string }[]): Promise<SwarmNode> {
+  private static async start(deps: SwarmNodeDeps, state: NodeState, bootstrap: { id: string; addr: string }[], peers: { id: string; addr: string }[] = []): Promise<SwarmNode> {
     const credentials = readCredentials(deps.dataDir);
     const node = new SwarmNode(state, new NodeCertificateProvider(credentials), credentials, deps);
     try {
-      if (state.role === 'manager') await node.startManager(bootstrap);
+      if (state.role === 'manager') await node.startManager(bootstrap, peers);
       await node.startAgent();
     } catch (err) {
       await node.shutdown(false);
@@ -128,7 +130,7 @@ export class SwarmNode {
     return node;
   }
 
-  private async startManager(bootstrap: { id: string; addr: string }[]): Promise<void> {
+  private async startManager(bootstrap: { id: string; addr: string }[], peers: { id: string; addr: string }[]): Promise<void> {
     const { log, clock, dataDir } = this.deps;
     const server = new ClusterServer(this.certs, log.child({ component: 'cluster-port' }));
     const transport = new GrpcTransport({
@@ -137,6 +139,7 @@ export class SwarmNode {
       listen: { register: (def, impl) => server.add(def, impl), authorize: (call) => callerIdentity(call, this.credentials.caCertPem, ['manager']) },
       channelCredentials: clusterClientCredentials(this.credentials.caCertPem, this.credentials),
     });
+    for (const p of peers) if (p.id !== this.state.nodeId) transport.setPeer(p.id, p.addr);
     const store = await openRaftStore({ dir: join(swarmDir(dataDir), 'raft'), nodeId: this.state.nodeId, bootstrap, transport, clock, log });
     const dispatcher = new Dispatcher({ store, log: log.child({ component: 'dispatcher' }), clock, caCertPem: () => this.credentials.caCertPem, isLeader: () => store.isLeader() });
     server.add(CA_SERVICE, caService({ store, log: log.child({ component: 'ca' }), addManager: (id, addr) => store.addMember(id, addr) }));
