@@ -21,6 +21,8 @@ export interface RemoteControlPlaneOptions {
   onEndpoints?: (table: EndpointTable) => void;
   /** The managers' addresses, whenever they change (to remember them across restarts). */
   onManagers?: (addrs: string[]) => void;
+  /** This host's node object, whenever the managers send a new version (role changes show here). */
+  onNode?: (node: NodeObject) => void;
 }
 
 /**
@@ -41,6 +43,7 @@ export class RemoteControlPlane implements AgentControlPlane {
   private reconnectTimer?: TimerHandle;
   private periodMs = 5000;
   private ownNode?: NodeObject;
+  private lastManagers: SessionMessage['managers'] = [];
   private haveFullSet = false;
   private stopped = false;
   /** Status reports that could not be delivered yet, latest per task. */
@@ -83,6 +86,16 @@ export class RemoteControlPlane implements AgentControlPlane {
     return this.ownNode;
   }
 
+  /** The managers (ID and cluster address) as the last session message named them. */
+  knownManagers(): SessionMessage['managers'] {
+    return this.lastManagers;
+  }
+
+  /** The address of the manager this host's session is with. */
+  get currentManager(): string | undefined {
+    return this.client?.address;
+  }
+
   serviceName(serviceId: string): string | undefined {
     return this.serviceNames.get(serviceId);
   }
@@ -123,7 +136,11 @@ export class RemoteControlPlane implements AgentControlPlane {
     for (const [id, data] of Object.entries(msg.secrets)) this.secrets.set(id, Buffer.from(data, 'base64'));
     for (const [id, data] of Object.entries(msg.configs)) this.configs.set(id, Buffer.from(data, 'base64'));
     for (const [id, name] of Object.entries(msg.serviceNames)) this.serviceNames.set(id, name);
-    if (msg.node) this.ownNode = msg.node;
+    if (msg.node) {
+      this.ownNode = msg.node;
+      this.o.onNode?.(msg.node);
+    }
+    this.lastManagers = msg.managers;
     this.periodMs = msg.heartbeatPeriodMs;
     const addrs = msg.managers.map((m) => m.addr);
     if (addrs.length && addrs.join() !== this.o.managers().join()) this.o.onManagers?.(addrs);

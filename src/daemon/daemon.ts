@@ -7,11 +7,11 @@ import type { DaemonOptions } from '../cli/shoald/options.js';
 import { startApiServer, type ApiServer } from '../api/server.js';
 import type { ApiBackend, HostInfo } from '../api/backend.js';
 import { ImageStore } from '../runtime/images/index.js';
-import { ProcessExecutor } from '../runtime/process/index.js';
 import type { LogLine, LogOptions } from '../runtime/types.js';
 import { SHOAL_VERSION } from '../version.js';
 import { SwarmControl } from './swarm-backend.js';
 import { readHostFacts } from './host-facts.js';
+import { chooseTaskRuntime, type TaskRuntime } from './task-runtime.js';
 
 /**
  * shoald: the Engine API, the image store, the task executor, and (once in a swarm) this host's
@@ -20,7 +20,7 @@ import { readHostFacts } from './host-facts.js';
 export class Daemon {
   private api?: ApiServer;
   private swarm?: SwarmControl;
-  private executor?: ProcessExecutor;
+  private executor?: TaskRuntime;
   private images?: ImageStore;
 
   constructor(
@@ -32,8 +32,8 @@ export class Daemon {
     const { opts, log } = this;
     mkdirSync(opts.dataDir, { recursive: true, mode: 0o711 });
     this.images = new ImageStore({ dataDir: opts.dataDir, logger: log });
-    this.executor = new ProcessExecutor({ dataDir: opts.dataDir, namePrefix: namespacePrefix(opts.dataDir), images: this.images, logger: log });
-    log.info({ runtime: 'process', dataplane: 'userspace', dataDir: opts.dataDir }, 'task runtime and data plane chosen');
+    this.executor = await chooseTaskRuntime(opts, this.images, log);
+    log.info({ runtime: this.executor.kind, ...(this.executor.kind === 'docker' ? { dockerHost: opts.dockerHost } : {}), dataplane: 'userspace', dataDir: opts.dataDir }, 'task runtime and data plane chosen');
     this.swarm = new SwarmControl({
       dataDir: opts.dataDir,
       advertiseAddr: opts.advertiseAddr,
@@ -86,11 +86,6 @@ export class Daemon {
       host: () => host,
     };
   }
-}
-
-/** Task namespace names start with this: unique per daemon, since daemons on one machine share /run/netns. */
-function namespacePrefix(dataDir: string): string {
-  return `shoal-${createHash('sha256').update(dataDir).digest('hex').slice(0, 8)}`;
 }
 
 function tcpListen(opts: DaemonOptions): { host: string; port: number; tls?: { ca: string; cert: string; key: string } } {

@@ -6,6 +6,7 @@ import { startManagerLoops } from '../scheduler/index.js';
 import type { Dispatcher } from '../cluster/dispatcher/dispatcher.js';
 import type { ClusterObject } from '../cluster/types.js';
 import { ManagerStatusUpdater } from '../cluster/membership/manager-status.js';
+import { RaftMembership } from '../cluster/membership/raft-membership.js';
 
 export interface LeaderDutiesOptions {
   store: RaftStore;
@@ -23,6 +24,7 @@ export class LeaderDuties {
   private allocator?: Allocator;
   private stopLoops?: () => Promise<void>;
   private managers?: ManagerStatusUpdater;
+  private membership?: RaftMembership;
   private unlisten?: () => void;
   private queue: Promise<void> = Promise.resolve();
 
@@ -55,6 +57,8 @@ export class LeaderDuties {
     this.o.dispatcher.start();
     this.managers = new ManagerStatusUpdater({ store, log: log.child({ component: 'managers' }), clock });
     this.managers.start();
+    this.membership = new RaftMembership({ store, log: log.child({ component: 'membership' }) });
+    this.membership.start();
   }
 
   /** The cluster object; on a new swarm, the leader is elected just before `swarm init` writes it. */
@@ -76,6 +80,7 @@ export class LeaderDuties {
     if (!this.allocator) return;
     this.o.log.info('this manager no longer leads: dropping leader duties');
     this.managers?.stop();
+    this.membership?.stop();
     this.o.dispatcher.stop();
     await this.stopLoops?.();
     await this.allocator.stop();

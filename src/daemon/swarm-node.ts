@@ -1,4 +1,7 @@
 import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { createPublicKey } from 'node:crypto';
+import { ShoalError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import type { Clock } from '../util/clock.js';
 import { newId } from '../util/ids.js';
@@ -12,7 +15,8 @@ import { joinCluster } from '../cluster/membership/join.js';
 import { createRootCA, generateNodeKey, issueNodeCertificate } from '../cluster/ca/certificates.js';
 import { Dispatcher } from '../cluster/dispatcher/dispatcher.js';
 import { ClusterServer } from '../cluster/rpc/cluster-server.js';
-import { CA_SERVICE, DISPATCHER_SERVICE, type IssueRequest } from '../cluster/rpc/services.js';
+import { CA_SERVICE, DISPATCHER_SERVICE, type IssueRequest, type IssueResponse } from '../cluster/rpc/services.js';
+import { RpcClient } from '../cluster/rpc/client.js';
 import { NodeCertificateProvider, callerIdentity, clusterClientCredentials, type NodeCredentials } from '../cluster/rpc/tls.js';
 import { LeaderDuties } from './leader-duties.js';
 import { Agent } from '../agent/agent.js';
@@ -50,6 +54,7 @@ export class SwarmNode {
   private agent?: Agent;
   private overlay?: Overlay;
   private dns?: DnsServer;
+  private roleChange: Promise<void> = Promise.resolve();
   private endpoints?: EndpointApplier;
 
   private constructor(
@@ -163,6 +168,9 @@ export class SwarmNode {
       log: log.child({ component: 'session' }),
       clock,
       onEndpoints: (table) => this.endpoints?.offer(table),
+      onNode: (node) => {
+        if (node.Spec.Role !== this.state.role) void this.changeRole(node.Spec.Role);
+      },
       onManagers: (addrs) => {
         if (this.state.role === 'manager') return;
         this.state.managers = addrs;
@@ -174,16 +182,60 @@ export class SwarmNode {
     this.agent.start();
   }
 
+  /**
+   * `node promote|demote` seen from this host: a certificate for the new role from the CA, then
+   * the manager's parts started (it was already added to Raft by the leader) or stopped.
+   */
+  private changeRole(role: 'manager' | 'worker'): Promise<void> {
+    this.roleChange = this.roleChange.then(async () => {
+      if (role === this.state.role) return;
+      const { log, dataDir } = this.deps;
+      log.info({ node: this.state.nodeId, from: this.state.role, to: role }, 'this host\'s role changed');
+      await this.renewCertificate();
+      if (role === 'manager') {
+        this.state.role = 'manager';
+        const peers = this.controlPlane!.knownManagers().map((m) => ({ id: m.nodeId, addr: m.addr }));
+        await this.startManager([], peers);
+      } else {
+        await this.stopManager();
+        rmSync(join(swarmDir(dataDir), 'raft'), { recursive: true, force: true });
+        this.state.role = 'worker';
+      }
+      writeNodeState(dataDir, this.state);
+    }).catch((err) => this.deps.log.error({ err }, 'changing this host\'s role failed'));
+    return this.roleChange;
+  }
+
+  /** A new certificate for this host's key, with the role the managers now give it. */
+  private async renewCertificate(): Promise<void> {
+    const manager = this.controlPlane?.currentManager ?? this.managerAddrs()[0];
+    if (!manager) throw new ShoalError('unavailable', 'no manager known to renew the certificate with');
+    const client = new RpcClient(CA_SERVICE, manager, clusterClientCredentials(this.credentials.caCertPem, this.credentials));
+    try {
+      const publicKeyPem = createPublicKey(this.credentials.keyPem).export({ type: 'spki', format: 'pem' }) as string;
+      const res = await client.call<IssueResponse>('IssueNodeCertificate', { publicKeyPem, hostname: '', advertiseAddr: this.state.advertiseAddr } satisfies IssueRequest);
+      this.credentials = { ...this.credentials, certPem: res.certPem };
+      writeCredentials(this.deps.dataDir, this.credentials);
+      this.certs.update(this.credentials);
+    } finally {
+      client.close();
+    }
+  }
+
+  private async stopManager(): Promise<void> {
+    const m = this.manager;
+    this.manager = undefined;
+    if (!m) return;
+    await m.duties.stop();
+    await m.server.close();
+    await m.store.close();
+  }
+
   /** Stops everything this host runs for the swarm. `leave` also forgets the swarm. */
   async shutdown(leave: boolean): Promise<void> {
     await this.agent?.stop(true);
     this.controlPlane?.stop();
-    const m = this.manager;
-    if (m) {
-      await m.duties.stop();
-      await m.server.close();
-      await m.store.close();
-    }
+    await this.stopManager();
     await this.endpoints?.idle();
     await this.dns?.stop();
     await this.overlay?.close().catch((err) => this.deps.log.warn({ err }, 'removing the overlay failed'));

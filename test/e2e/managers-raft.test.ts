@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { withLab, waitUntil } from '../lab/index.js';
 import { ShoaldInHost } from './shoald-harness.js';
 
@@ -65,3 +67,50 @@ test('three managers survive the loss of the leader and a restart of all of them
     process.stdout.write(`# leader failover: ${failoverMs} ms from SIGKILL to the next accepted write\n`);
   });
 });
+
+test('node promote and demote move hosts in and out of the managers; a worker certificate cannot speak Raft', async () => {
+  await withLab({ hosts: 3 }, async (lab) => {
+    const hosts: Record<string, ShoaldInHost> = {};
+    for (const h of ['h1', 'h2', 'h3']) {
+      hosts[h] = new ShoaldInHost(lab, h, ['--advertise-addr', lab.host(h).address]);
+      await hosts[h]!.start();
+    }
+    const run = async (h: string, ...args: string[]) => (await hosts[h]!.docker(args)).stdout;
+    const roles = async (h: string) => (await run(h, 'node', 'ls', '--format', '{{.Hostname}}={{.ManagerStatus}}')).trim().split('\n').sort().join(' ');
+    await run('h1', 'swarm', 'init', '--advertise-addr', lab.host('h1').address, '--dispatcher-heartbeat', '1s');
+    const token = (await run('h1', 'swarm', 'join-token', '-q', 'worker')).trim();
+    for (const h of ['h2', 'h3']) await run(h, 'swarm', 'join', '--token', token, `${lab.host('h1').address}:2377`);
+
+    // A worker's certificate is refused by the managers' Raft service.
+    const certDir = join(lab.hostDir('h3'), 'shoal', 'swarm', 'certificates');
+    const probe = join(lab.hostDir('h3'), 'raft-probe.mjs');
+    writeFileSync(probe, raftProbe(resolve('node_modules/@grpc/grpc-js/build/src/index.js'), certDir, `${lab.host('h1').address}:2377`));
+    const answer = await lab.exec('h3', process.execPath, [probe], { allowFail: true, timeoutMs: 15_000 });
+    assert.match(answer.stdout, /code=7 .*this call needs a manager certificate/, `worker calling Raft: ${answer.stdout}${answer.stderr}`);
+
+    assert.match(await run('h1', 'node', 'promote', 'h2', 'h3'), /Node h2 promoted to a manager in the swarm\./);
+    await waitUntil('three managers', async () => (await roles('h1')) === 'h1=Leader h2=Reachable h3=Reachable', { timeoutMs: 30_000, intervalMs: 300 });
+    await waitUntil('h3 serves the control API', async () => (await hosts.h3!.docker(['node', 'ls'], { allowFail: true })).code === 0, { timeoutMs: 20_000 });
+    await run('h3', 'network', 'create', '-d', 'overlay', 'from-h3');
+
+    assert.match(await run('h1', 'node', 'demote', 'h3'), /Manager h3 demoted in the swarm\./);
+    await waitUntil('h3 a worker again', async () => (await roles('h1')) === 'h1=Leader h2=Reachable h3=', { timeoutMs: 30_000, intervalMs: 300 });
+    await waitUntil('h3 refuses the control API', async () => (await hosts.h3!.docker(['node', 'ls'], { allowFail: true })).stderr.includes("Worker nodes can't be used"), { timeoutMs: 20_000 });
+    assert.match(await run('h2', 'network', 'ls'), /from-h3/);
+  });
+});
+
+/** A tiny client that calls the Raft service with a host's own certificate and prints the status it gets. */
+function raftProbe(grpcPath: string, certDir: string, target: string): string {
+  return `
+import { readFileSync } from 'node:fs';
+const grpc = await import(${JSON.stringify(grpcPath)});
+const read = (f) => readFileSync(${JSON.stringify(certDir)} + '/' + f);
+const creds = grpc.credentials.createSsl(read('swarm-root-ca.crt'), read('swarm-node.key'), read('swarm-node.crt'), { checkServerIdentity: () => undefined });
+const client = new grpc.Client(${JSON.stringify(target)}, creds, { 'grpc.ssl_target_name_override': 'swarm-manager' });
+client.makeUnaryRequest('/shoal.raft.Raft/Forward', (b) => b, (b) => b, Buffer.from('{}'), (err) => {
+  console.log(err ? 'code=' + err.code + ' ' + err.details : 'accepted');
+  process.exit(0);
+});
+`;
+}
