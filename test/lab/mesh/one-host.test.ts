@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createLab, type Lab } from '../index.js';
 import { MeshHost } from './mesh-host-client.js';
 import { API, CLIENT, dumpingLogs, WEB } from './services.js';
-import { APPNET, MeshLab, type MeshTask } from './topology.js';
+import { APPNET, MeshLab, type MeshService, type MeshTask } from './topology.js';
 import type { ProbeResult } from './probe.js';
 
 const notRoot = process.getuid?.() !== 0 && 'needs root';
@@ -100,6 +100,18 @@ for (const { kind, label, start, log, ...opts } of variants) {
         const r = await mesh.probe('lab', { mode: 'count', proto: 'tcp', targets: [{ host: addr, port: 8080 }], n: 12, timeoutMs: 5000 });
         assert.equal(r.failures, 0, JSON.stringify(r));
         assert.deepEqual(names(r), ['w1', 'w2']);
+        await apply(all());
+      }));
+
+      it('leaves out a port another process holds and serves the rest', step(async () => {
+        const holder = await lab.start('h1', process.execPath, ['-e', "require('net').createServer().listen(7070, () => console.log('ready'))"], { name: 'holder' });
+        await holder.waitForOutput(/ready/);
+        const other: MeshService = { ...CLIENT, serviceId: 'svcother', name: 'other', ports: [{ protocol: 'tcp', targetPort: 80, publishedPort: 7070, mode: 'ingress' }] };
+        await dp.apply(mesh.table(++version, [WEB, API, CLIENT, other], all()));
+        await dp.process.waitForOutput(/"listen":"tcp\/0\.0\.0\.0:7070".*cannot listen/);
+        const r = await mesh.probe('lab', { mode: 'count', proto: 'tcp', targets: [{ host: addr, port: 8080 }], n: 3 });
+        assert.deepEqual(r.counts, { w1: 1, w2: 1, w3: 1 }, JSON.stringify(r));
+        await holder.stop();
         await apply(all());
       }));
     }

@@ -1,3 +1,4 @@
+import { errorMessage } from '../../../util/errors.js';
 import type { Logger } from '../../../util/logger.js';
 import type { DataPlanePlan } from '../plan.js';
 import type { PlanBackend } from '../types.js';
@@ -15,7 +16,8 @@ type Listener = { spec: ListenerSpec; tcp: TcpListener; udp?: never } | { spec: 
 /**
  * The userspace data plane: TCP and UDP proxies in this process on published ports and VIPs. A plan
  * is applied by binding the sockets it adds, then swapping every route in one synchronous step, then
- * closing the sockets it drops; TCP listeners that go keep their connections until these end.
+ * closing the sockets it drops; TCP listeners that go keep their connections until these end. A
+ * socket that cannot be bound (its port taken by another process) is logged and left out.
  */
 export class UserspaceBackend implements PlanBackend {
   readonly kind = 'userspace';
@@ -41,16 +43,19 @@ export class UserspaceBackend implements PlanBackend {
     }
     const vips = new Set(plan.vips.map((v) => v.vip));
     const added: Listener[] = [];
-    try {
-      for (const spec of layout.listeners.values()) {
-        if (this.listeners.has(spec.key)) continue;
-        const l = this.makeListener(spec, routes, vips);
-        added.push(l);
+    for (const spec of layout.listeners.values()) {
+      if (this.listeners.has(spec.key)) continue;
+      const l = this.makeListener(spec, routes, vips);
+      try {
         await (l.tcp ?? l.udp).listen(spec.host, spec.port);
+        added.push(l);
+      } catch (err) {
+        // A port another process holds must not stop the rest of the mesh; the next table tries it again.
+        if (l.tcp) await l.tcp.destroy();
+        else l.udp.close();
+        const services = [...new Set([...spec.routes.values()].map((k) => routes.get(k)!.service))];
+        this.log.error({ listen: spec.key, services, err: errorMessage(err) }, 'cannot listen; this port is not served on this host');
       }
-    } catch (err) {
-      await Promise.all(added.map((l) => (l.tcp ? l.tcp.destroy() : l.udp.close())));
-      throw err;
     }
     // The swap: from here to the end of the loop nothing awaits, so no connection sees half a plan.
     for (const [key, spec] of layout.routes) routes.get(key)!.setBackends(spec.backends);
