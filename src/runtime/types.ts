@@ -46,7 +46,20 @@ export interface TaskRunSpec {
   labels: Record<string, string>;
   /** Nameserver written into the task's resolv.conf (the embedded DNS); host resolvers when absent. */
   dnsServer?: string;
+  /** ContainerSpec.HealthCheck, for executors that run health checks (the docker executor); the image's own when absent. */
+  healthCheck?: TaskHealthCheck;
 }
+
+/** A health check in Docker's shape (durations in nanoseconds): `["NONE"]`, `["CMD", ...]` or `["CMD-SHELL", "..."]`. */
+export interface TaskHealthCheck {
+  Test?: string[];
+  Interval?: number;
+  Timeout?: number;
+  Retries?: number;
+  StartPeriod?: number;
+}
+
+export type TaskHealth = 'starting' | 'healthy' | 'unhealthy';
 
 export interface TaskExit {
   exitCode: number;
@@ -97,4 +110,8 @@ export interface TaskExecutor {
   /** Re-attaches to a task that survived a daemon restart, so wait/stop/logs work again. */
   adopt(taskId: string): Promise<StartedTask | undefined>;
   logs(taskId: string, opts: LogOptions): AsyncIterable<LogLine>;
+  /** Executors that run health checks: a task's health now, undefined when it has no check. */
+  health?(taskId: string): Promise<TaskHealth | undefined>;
+  /** Executors that run health checks: calls `listener` on every change of a task's health; returns the unsubscribe. */
+  onHealthChange?(listener: (taskId: string, health: TaskHealth) => void): () => void;
 }

@@ -5,8 +5,8 @@ import type { TaskNetworkAttachment } from '../types.js';
 /**
  * A task's network: a named network namespace (/run/netns/<prefix>-<taskid12>) and, per attachment,
  * a veth pair created straight between the daemon's namespace (host end on the attachment's bridge)
- * and the task's (ethN). Two `ip -batch` runs in all, whatever the number of attachments; the task's
- * supervisor runs them (see supervisor-script.ts), the daemon only removes.
+ * and the task's (ethN). Two `ip -batch` runs in all, whatever the number of attachments; a process
+ * task's supervisor runs them (see supervisor-script.ts), the docker executor runs them for a container.
  */
 
 export const netnsName = (prefix: string, taskId: string): string => `${prefix}-${taskId.slice(0, 12)}`;
@@ -21,9 +21,12 @@ export function macAddress(address: string): string {
   return ['02', '42', ...octets.map((o) => o.toString(16).padStart(2, '0'))].join(':');
 }
 
-/** `ip -batch` lines run in the daemon's namespace: the namespace, the veths, their bridge ports. */
-export function hostSideBatch(netns: string, networks: readonly TaskNetworkAttachment[], veths: readonly string[]): string {
-  const lines = [`netns add ${netns}`];
+/**
+ * `ip -batch` lines run in the daemon's namespace: the namespace, the veths, their bridge ports. The
+ * namespace is a new one, or with `pid` the one that process runs in (a container's), named in /run/netns.
+ */
+export function hostSideBatch(netns: string, networks: readonly TaskNetworkAttachment[], veths: readonly string[], pid?: number): string {
+  const lines = [pid === undefined ? `netns add ${netns}` : `netns attach ${netns} ${pid}`];
   networks.forEach((n, i) => {
     const mac = macAddress(n.address);
     lines.push(
@@ -49,10 +52,10 @@ export interface IpBatch {
   batch: string;
 }
 
-/** The two runs that build a task's network: in the daemon's namespace, then in the task's. */
-export function networkBatches(netns: string, networks: readonly TaskNetworkAttachment[], veths: readonly string[]): IpBatch[] {
+/** The two runs that build a task's network: in the daemon's namespace, then in the task's (see hostSideBatch for `pid`). */
+export function networkBatches(netns: string, networks: readonly TaskNetworkAttachment[], veths: readonly string[], pid?: number): IpBatch[] {
   return [
-    { args: [], batch: hostSideBatch(netns, networks, veths) },
+    { args: [], batch: hostSideBatch(netns, networks, veths, pid) },
     { args: ['-n', netns], batch: taskSideBatch(networks) },
   ];
 }

@@ -9,34 +9,12 @@ import { fileURLToPath } from 'node:url';
 import { netnsName } from '../../../src/runtime/process/index.js';
 import type { LogOptions, TaskFile, TaskRunSpec } from '../../../src/runtime/types.js';
 import { exec } from '../../../src/util/exec.js';
-import { newId } from '../../../src/util/ids.js';
 import { newLabExecutor, useLabExecutor } from './lab-executor.js';
-import { labFromEnv, leftovers, type RuntimeLab } from './runtime-lab.js';
+import { labFromEnv, leftovers } from './runtime-lab.js';
+import { labTaskSpec as spec } from './task-spec.js';
 
 const lab = labFromEnv();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-let hostByte = 10;
-
-function spec(lab: RuntimeLab, command: string[], more: Partial<TaskRunSpec> = {}): TaskRunSpec {
-  const taskId = newId();
-  return {
-    taskId,
-    name: `web.1.${taskId}`,
-    serviceName: 'web',
-    image: 'busybox:latest',
-    command,
-    args: [],
-    env: [],
-    hostname: 'task-host',
-    networks: [{ networkId: 'n1', networkName: 'labnet', address: `${lab.subnet}.${hostByte++}/24`, gateway: lab.gateway, bridge: lab.bridge, mtu: 1450 }],
-    files: [],
-    stopSignal: 'SIGTERM',
-    stopGracePeriodMs: 2000,
-    labels: {},
-    ...more,
-  };
-}
-
 const file = (target: string, data: string, more: Partial<TaskFile> = {}): TaskFile => ({ target, data: Buffer.from(data), uid: 0, gid: 0, mode: 0o444, secret: false, ...more });
 
 describe('process executor', { skip: !lab && 'runs inside a lab: see process-executor.test.ts' }, () => {

@@ -47,6 +47,8 @@ test('bad values and unbuilt features are refused with the reason', () => {
   assert.throws(() => parseDaemonArgs(['--metrics-addr', '127.0.0.1:9323'], noConfig), /--metrics-addr: .* not available in this build yet/);
   assert.throws(() => parseDaemonArgs(['--api-tcp', '0.0.0.0:2376'], noConfig), /--api-tcp needs --tlscacert, --tlscert and --tlskey/);
   assert.equal(parseDaemonArgs(['--api-tcp', '127.0.0.1:2376', '--insecure-tcp'], noConfig).kind, 'run');
+  const docker = parseDaemonArgs(['--runtime', 'docker', '--docker-host', 'unix:///run/d.sock'], noConfig);
+  assert.deepEqual(docker.kind === 'run' && [docker.options.runtime, docker.options.dockerHost], ['docker', 'unix:///run/d.sock']);
   assert.equal(parseDaemonArgs(['--help'], noConfig).kind, 'help');
   assert.match(usage(), /--data-dir VALUE/);
 });

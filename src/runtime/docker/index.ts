@@ -1,0 +1,3 @@
+export { DockerExecutor } from './docker-executor.js';
+export type { DockerExecutorOptions } from './docker-executor.js';
+export { connectEngine, engineAnswers } from './engine.js';
