@@ -3,16 +3,18 @@ import { errorMessage } from '../util/errors.js';
 import type { EndpointTable } from '../cluster/endpoints/types.js';
 import type { Overlay } from '../mesh/overlay/overlay.js';
 import { DnsServer, dnsListenHosts } from '../dns/index.js';
+import type { DataPlane } from '../mesh/dataplane/index.js';
 
 export interface EndpointApplierOptions {
   nodeId: string;
   overlay: Overlay;
+  mesh: DataPlane;
   dns: DnsServer;
   log: Logger;
 }
 
 /**
- * Applies each endpoint table the managers send to this host's overlay and DNS, in version
+ * Applies each endpoint table the managers send to this host's overlay, routing mesh and DNS, in version
  * order, one at a time; the newest table waiting replaces any older one not yet applied.
  */
 export class EndpointApplier {
@@ -44,6 +46,7 @@ export class EndpointApplier {
       this.pending = undefined;
       try {
         await this.o.overlay.apply(table);
+        await this.o.mesh.apply(table);
         this.o.dns.apply(table);
         await this.o.dns.setListeners(dnsListenHosts(table, this.o.nodeId), 53);
         this.applied = table.version;

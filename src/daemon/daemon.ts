@@ -33,12 +33,13 @@ export class Daemon {
     mkdirSync(opts.dataDir, { recursive: true, mode: 0o711 });
     this.images = new ImageStore({ dataDir: opts.dataDir, logger: log });
     this.executor = await chooseTaskRuntime(opts, this.images, log);
-    log.info({ runtime: this.executor.kind, ...(this.executor.kind === 'docker' ? { dockerHost: opts.dockerHost } : {}), dataplane: 'userspace', dataDir: opts.dataDir }, 'task runtime and data plane chosen');
+    log.info({ runtime: this.executor.kind, ...(this.executor.kind === 'docker' ? { dockerHost: opts.dockerHost } : {}), dataplane: opts.dataplane, dataDir: opts.dataDir }, 'task runtime chosen (the data plane is chosen when this host joins a swarm)');
     this.swarm = new SwarmControl({
       dataDir: opts.dataDir,
       advertiseAddr: opts.advertiseAddr,
       listenAddr: opts.listenAddr,
       executor: this.executor,
+      dataplane: opts.dataplane,
       log,
       clock: systemClock,
     });
@@ -74,7 +75,7 @@ export class Daemon {
       architecture: facts.architecture,
       dataRoot: this.opts.dataDir,
       runtime: executor.kind,
-      dataPlane: 'userspace',
+      dataPlane: this.opts.dataplane,
       version: SHOAL_VERSION,
     };
     return {
@@ -83,7 +84,7 @@ export class Daemon {
       onStoreEvents: (listener) => swarm.onStoreEvents(listener),
       images,
       taskLogs: (taskId: string, o: LogOptions): AsyncIterable<LogLine> => executor.logs(taskId, o),
-      host: () => host,
+      host: () => ({ ...host, dataPlane: swarm.current?.dataPlaneKind ?? host.dataPlane }),
     };
   }
 }

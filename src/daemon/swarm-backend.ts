@@ -4,6 +4,7 @@ import { ShoalError } from '../util/errors.js';
 import type { StoreEvent } from '../cluster/store/index.js';
 import type { SwarmBackend, SwarmInitRequest, SwarmJoinRequest, SwarmState } from '../api/backend.js';
 import type { TaskExecutor } from '../runtime/types.js';
+import type { DataPlaneKind } from '../mesh/dataplane/index.js';
 import { SwarmNode } from './swarm-node.js';
 import { readNodeState } from './node-state.js';
 import { resolveAdvertiseAddr } from './advertise-addr.js';
@@ -20,6 +21,7 @@ export interface SwarmControlOptions {
   advertiseAddr?: string;
   listenAddr: string;
   executor: TaskExecutor;
+  dataplane: DataPlaneKind | 'auto';
   log: Logger;
   clock: Clock;
 }
@@ -63,6 +65,17 @@ export class SwarmControl implements SwarmBackend {
 
   init(req: SwarmInitRequest): Promise<string> {
     return this.serially(async () => {
+      const current = this.node;
+      if (req.ForceNewCluster && current && current.state.role !== 'manager') {
+        throw new ShoalError('failed_precondition', 'this node is a worker: --force-new-cluster recovers a manager that lost its quorum');
+      }
+      if (req.ForceNewCluster && current) {
+        // Quorum-loss recovery: this manager keeps its state and becomes the only member.
+        this.detach();
+        await current.shutdown(false);
+        this.attach(await SwarmNode.resume(this.deps(), current.state, true));
+        return current.state.nodeId;
+      }
       this.refuseIfMember();
       const advertiseAddr = await resolveAdvertiseAddr(req.AdvertiseAddr || this.o.advertiseAddr);
       const listenAddr = req.ListenAddr || this.o.listenAddr;
@@ -136,7 +149,7 @@ export class SwarmControl implements SwarmBackend {
   }
 
   private deps() {
-    return { dataDir: this.o.dataDir, executor: this.o.executor, log: this.o.log, clock: this.o.clock };
+    return { dataDir: this.o.dataDir, executor: this.o.executor, dataplane: this.o.dataplane, log: this.o.log, clock: this.o.clock };
   }
 
   private serially<R>(fn: () => Promise<R>): Promise<R> {

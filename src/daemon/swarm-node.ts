@@ -25,11 +25,14 @@ import type { TaskExecutor } from '../runtime/types.js';
 import { Overlay } from '../mesh/overlay/overlay.js';
 import { DnsServer } from '../dns/index.js';
 import { EndpointApplier } from '../agent/endpoint-applier.js';
+import { createDataPlane, type DataPlane, type DataPlaneKind } from '../mesh/dataplane/index.js';
 import { clearSwarmState, readCredentials, swarmDir, writeCredentials, writeNodeState, type NodeState } from './node-state.js';
 
 export interface SwarmNodeDeps {
   dataDir: string;
   executor: TaskExecutor;
+  /** `--dataplane`: the routing mesh's backend (auto: nftables when the kernel takes a probe ruleset). */
+  dataplane: DataPlaneKind | 'auto';
   log: Logger;
   clock: Clock;
 }
@@ -53,6 +56,7 @@ export class SwarmNode {
   private controlPlane?: RemoteControlPlane;
   private agent?: Agent;
   private overlay?: Overlay;
+  private mesh?: DataPlane;
   private dns?: DnsServer;
   private roleChange: Promise<void> = Promise.resolve();
   private endpoints?: EndpointApplier;
@@ -63,6 +67,11 @@ export class SwarmNode {
     private credentials: NodeCredentials,
     private readonly deps: SwarmNodeDeps,
   ) {}
+
+  /** The routing mesh's backend in use, once this host runs it. */
+  get dataPlaneKind(): DataPlaneKind | undefined {
+    return this.mesh?.kind;
+  }
 
   get store(): Store | undefined {
     return this.manager?.store;
@@ -115,18 +124,22 @@ export class SwarmNode {
     return SwarmNode.start(deps, state, [], identity.managers.map((m) => ({ id: m.nodeId, addr: m.addr })));
   }
 
-  /** A restart that finds this host's swarm state: everything acknowledged before is there. */
-  static async resume(deps: SwarmNodeDeps, state: NodeState): Promise<SwarmNode> {
-    deps.log.info({ node: state.nodeId, role: state.role }, 'rejoined the swarm from the state on disk');
-    return SwarmNode.start(deps, state, []);
+  /**
+   * A restart that finds this host's swarm state: everything acknowledged before is there.
+   * `forceNewCluster` (`swarm init --force-new-cluster` on a manager that lost its quorum): keep
+   * the state and become the only manager.
+   */
+  static async resume(deps: SwarmNodeDeps, state: NodeState, forceNewCluster = false): Promise<SwarmNode> {
+    deps.log.info({ node: state.nodeId, role: state.role, forceNewCluster }, 'rejoined the swarm from the state on disk');
+    return SwarmNode.start(deps, state, [], [], forceNewCluster);
   }
 
   /** `bootstrap`: the founding Raft members of a new cluster (ignored when the store has state); managers only. */
-  private static async start(deps: SwarmNodeDeps, state: NodeState, bootstrap: { id: string; addr: string }[], peers: { id: string; addr: string }[] = []): Promise<SwarmNode> {
+  private static async start(deps: SwarmNodeDeps, state: NodeState, bootstrap: { id: string; addr: string }[], peers: { id: string; addr: string }[] = [], forceNewCluster = false): Promise<SwarmNode> {
     const credentials = readCredentials(deps.dataDir);
     const node = new SwarmNode(state, new NodeCertificateProvider(credentials), credentials, deps);
     try {
-      if (state.role === 'manager') await node.startManager(bootstrap, peers);
+      if (state.role === 'manager') await node.startManager(bootstrap, peers, forceNewCluster);
       await node.startAgent();
     } catch (err) {
       await node.shutdown(false);
@@ -135,7 +148,7 @@ export class SwarmNode {
     return node;
   }
 
-  private async startManager(bootstrap: { id: string; addr: string }[], peers: { id: string; addr: string }[]): Promise<void> {
+  private async startManager(bootstrap: { id: string; addr: string }[], peers: { id: string; addr: string }[], forceNewCluster = false): Promise<void> {
     const { log, clock, dataDir } = this.deps;
     const server = new ClusterServer(this.certs, log.child({ component: 'cluster-port' }));
     const transport = new GrpcTransport({
@@ -145,7 +158,7 @@ export class SwarmNode {
       channelCredentials: clusterClientCredentials(this.credentials.caCertPem, this.credentials),
     });
     for (const p of peers) if (p.id !== this.state.nodeId) transport.setPeer(p.id, p.addr);
-    const store = await openRaftStore({ dir: join(swarmDir(dataDir), 'raft'), nodeId: this.state.nodeId, bootstrap, transport, clock, log });
+    const store = await openRaftStore({ dir: join(swarmDir(dataDir), 'raft'), nodeId: this.state.nodeId, bootstrap, forceNewCluster, transport, clock, log });
     const dispatcher = new Dispatcher({ store, log: log.child({ component: 'dispatcher' }), clock, caCertPem: () => this.credentials.caCertPem, isLeader: () => store.isLeader() });
     server.add(CA_SERVICE, caService({ store, log: log.child({ component: 'ca' }), addManager: (id, addr) => store.addMember(id, addr) }));
     server.add(DISPATCHER_SERVICE, dispatcher.service());
@@ -159,9 +172,10 @@ export class SwarmNode {
     const { log, clock, dataDir, executor } = this.deps;
     const { nodeId } = this.state;
     this.overlay = new Overlay({ nodeId, underlayAddr: this.state.advertiseAddr, log });
+    this.mesh = await createDataPlane({ kind: this.deps.dataplane, nodeId, log: log.child({ component: 'mesh' }) });
     this.dns = new DnsServer({ log: log.child({ component: 'dns' }) });
     await this.dns.start({ listen: [] });
-    this.endpoints = new EndpointApplier({ nodeId, overlay: this.overlay, dns: this.dns, log: log.child({ component: 'endpoints' }) });
+    this.endpoints = new EndpointApplier({ nodeId, overlay: this.overlay, mesh: this.mesh, dns: this.dns, log: log.child({ component: 'endpoints' }) });
     this.controlPlane = new RemoteControlPlane({
       managers: () => this.managerAddrs(),
       credentials: () => this.credentials,
@@ -237,6 +251,7 @@ export class SwarmNode {
     this.controlPlane?.stop();
     await this.stopManager();
     await this.endpoints?.idle();
+    await this.mesh?.close().catch((err) => this.deps.log.warn({ err }, 'removing the routing mesh failed'));
     await this.dns?.stop();
     await this.overlay?.close().catch((err) => this.deps.log.warn({ err }, 'removing the overlay failed'));
     if (leave) clearSwarmState(this.deps.dataDir);

@@ -114,3 +114,28 @@ client.makeUnaryRequest('/shoal.raft.Raft/Forward', (b) => b, (b) => b, Buffer.f
 });
 `;
 }
+
+test('swarm init --force-new-cluster recovers the last manager standing, with its services', async () => {
+  await withLab({ hosts: 3 }, async (lab) => {
+    const hosts: Record<string, ShoaldInHost> = {};
+    for (const h of ['h1', 'h2', 'h3']) {
+      hosts[h] = new ShoaldInHost(lab, h, ['--advertise-addr', lab.host(h).address]);
+      await hosts[h]!.start();
+    }
+    const run = async (h: string, ...args: string[]) => (await hosts[h]!.docker(args)).stdout;
+    await run('h1', 'swarm', 'init', '--advertise-addr', lab.host('h1').address);
+    const token = (await run('h1', 'swarm', 'join-token', '-q', 'manager')).trim();
+    for (const h of ['h2', 'h3']) await run(h, 'swarm', 'join', '--token', token, `${lab.host('h1').address}:2377`);
+    await run('h1', 'service', 'create', '--detach', '--name', 'keeper', '--replicas', '2', 'busybox', 'sleep', '100000');
+    await waitUntil('keeper known on h1', async () => (await run('h1', 'service', 'ls')).includes('keeper'));
+
+    await hosts.h2!.crash();
+    await hosts.h3!.crash();
+    await waitUntil('no quorum left', async () => (await hosts.h1!.docker(['network', 'create', '-d', 'overlay', 'x'], { allowFail: true })).code !== 0, { timeoutMs: 30_000 });
+
+    assert.match(await run('h1', 'swarm', 'init', '--force-new-cluster'), /Swarm initialized/);
+    await waitUntil('writes accepted again', async () => (await hosts.h1!.docker(['network', 'create', '-d', 'overlay', 'recovered'], { allowFail: true })).code === 0, { timeoutMs: 20_000 });
+    assert.match(await run('h1', 'service', 'ls'), /keeper/);
+    assert.match(await run('h1', 'info'), /Managers: 1|Is Manager: true/);
+  });
+});

@@ -20,8 +20,9 @@ async function inspect(ctx: RequestContext): Promise<void> {
 }
 
 async function init(ctx: RequestContext): Promise<void> {
-  refuseIfInSwarm(ctx);
   const req = await readJson<SwarmInitRequest>(ctx.req, swarmInitSchema);
+  // --force-new-cluster is the recovery of a manager already in a (broken) swarm.
+  if (!req.ForceNewCluster) refuseIfInSwarm(ctx);
   sendJson(ctx.res, 200, await ctx.backend.swarm.init(req));
 }
 

@@ -66,7 +66,6 @@ const ENUMS: Partial<Record<keyof DaemonOptions, readonly string[]>> = {
 const NOT_YET: Partial<Record<keyof DaemonOptions, (v: unknown) => string | undefined>> = {
   metricsAddr: () => '--metrics-addr: Prometheus metrics are not available in this build yet; leave the flag out',
   uiAddr: () => '--ui-addr: the live cluster view is not available in this build yet; leave the flag out',
-  dataplane: (v) => (v === 'nftables' ? '--dataplane nftables: the kernel data plane is not available in this build yet; use userspace (or auto)' : undefined),
 };
 
 export function usage(): string {

@@ -8,7 +8,8 @@ const bare = (address: string): string => address.split('/')[0]!;
 
 /**
  * What host `nodeId` should have for `table`: every network that one of its tasks is on (in the
- * table, or `pinned` by a task being started here: VNI → host address), each with a neighbour and
+ * table, or `pinned` by a task being started here: VNI → host address) and, while any service
+ * publishes a port through the mesh, the ingress network; each with a neighbour and
  * forwarding entry per remote endpoint — remote tasks and remote hosts' own addresses (replies to
  * traffic the mesh masquerades go to those). Pure.
  */
@@ -20,12 +21,14 @@ export function desiredOverlay(table: EndpointTable, nodeId: string, pinned: Rea
     return id !== nodeId && addr !== self ? addr : undefined;
   };
   const usedHere = new Set(table.tasks.filter((t) => t.nodeId === nodeId).flatMap((t) => Object.keys(t.addresses)));
+  // The routing mesh sends a published port's traffic over the ingress network from every host.
+  const meshIngress = table.services.some((s) => s.ports.some((p) => p.mode === 'ingress'));
 
   const networks = new Map<number, OverlayNetwork>();
   const entries = new Map<number, ForwardingEntries>();
   for (const n of table.networks) {
     const hostAddress = n.hostAddresses[nodeId] ?? pinned.get(n.vni);
-    if (!hostAddress || (!usedHere.has(n.networkId) && !pinned.has(n.vni))) continue;
+    if (!hostAddress || (!usedHere.has(n.networkId) && !pinned.has(n.vni) && !(n.ingress && meshIngress))) continue;
     networks.set(n.vni, { vni: n.vni, name: n.name, hostAddress, internal: n.internal, ingress: n.ingress });
     const e = noEntries();
     const add = (address: string, mac: string, dst: string | undefined): void => {
