@@ -61,32 +61,41 @@ export class DockerExecutor implements TaskExecutor {
     if (spec.networks.length > MAX_NETWORKS) throw invalidArgument(`task ${spec.taskId}: at most ${MAX_NETWORKS} networks can be attached`);
     const stopSignal = parseSignal(spec.stopSignal);
     const [pauseImage] = await Promise.all([this.ensurePauseImage(), ensureImage(this.docker, spec.image, this.log)]);
-    const netns = netnsName(this.prefix, spec.taskId);
     try {
-      const volume = spec.files.length > 0 ? filesVolumeName(spec) : undefined;
-      const filesDir = volume && (await createFilesVolume(this.docker, volume, ownLabels(this.prefix, spec.taskId, 'files')));
-      const sandbox = await this.docker.createContainer(sandboxConfig(spec, this.prefix, pauseImage, volume));
-      await sandbox.start();
-      const sandboxPid = (await sandbox.inspect()).State.Pid;
-      // Both settle before a failure is thrown, so the cleanup below sees every container made.
-      const [task, plugged] = await Promise.allSettled([
-        (async () => {
-          if (volume) await writeTaskFiles(sandbox, spec.files);
-          return this.docker.createContainer(taskConfig(spec, this.prefix, sandbox.id, stopSignal, filesDir));
-        })(),
-        plugSandbox(netns, spec.networks, spec.networks.map((_, i) => hostVethName(spec.taskId, i)), sandboxPid),
-      ]);
-      if (plugged.status === 'rejected') throw plugged.reason;
-      if (task.status === 'rejected') throw task.reason;
-      await task.value.start();
-      const { Id: containerId, State } = await task.value.inspect();
+      const task = await this.createContainers(spec, pauseImage, stopSignal);
+      await task.start();
+      const { Id: containerId, State } = await task.inspect();
       this.containers.set(spec.taskId, containerId);
-      this.log.info({ taskId: spec.taskId, container: containerId.slice(0, 12), pid: State.Pid, netns, image: spec.image }, 'task started');
+      this.log.info({ taskId: spec.taskId, container: containerId.slice(0, 12), pid: State.Pid, image: spec.image }, 'task started');
       return { pid: State.Pid, containerId };
     } catch (err) {
       await this.remove(spec.taskId).catch((e: unknown) => this.log.error({ taskId: spec.taskId, err: errorMessage(e) }, 'cleanup after a failed start failed'));
       throw isShoalError(err) ? err : engineError('starting container failed', err);
     }
+  }
+
+  /** The task's files volume and sandbox, the sandbox started and plugged into the networks, and the task's container created in it. */
+  private async createContainers(spec: TaskRunSpec, pauseImage: string, stopSignal: string): Promise<Docker.Container> {
+    const volume = spec.files.length > 0 ? filesVolumeName(spec) : undefined;
+    const filesDir = volume && (await createFilesVolume(this.docker, volume, ownLabels(this.prefix, spec.taskId, 'files')));
+    const sandbox = await this.docker.createContainer(sandboxConfig(spec, this.prefix, pauseImage, volume));
+    const netns = netnsName(this.prefix, spec.taskId);
+    const veths = spec.networks.map((_, i) => hostVethName(spec.taskId, i));
+    const ready = (async () => {
+      await sandbox.start();
+      const { State } = await sandbox.inspect();
+      await Promise.all([plugSandbox(netns, spec.networks, veths, State.Pid), volume && writeTaskFiles(sandbox, spec.files)]);
+    })();
+    // The task's container can be made while the sandbox starts, unless it binds files not written yet.
+    const created = (async () => {
+      if (volume) await ready;
+      return this.docker.createContainer(taskConfig(spec, this.prefix, sandbox.id, stopSignal, filesDir));
+    })();
+    // Both settle before a failure is thrown, so the caller's cleanup sees every container made.
+    const [sandboxReady, task] = await Promise.allSettled([ready, created]);
+    if (sandboxReady.status === 'rejected') throw sandboxReady.reason;
+    if (task.status === 'rejected') throw task.reason;
+    return task.value;
   }
 
   async wait(taskId: string): Promise<TaskExit> {
