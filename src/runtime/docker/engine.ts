@@ -27,11 +27,15 @@ export function engineStatus(err: unknown): number | undefined {
   return typeof status === 'number' ? status : undefined;
 }
 
-/** The engine's own message for a failed call ("No such image: x:latest"), else the client's. */
+/**
+ * The engine's own message for a failed call ("No such image: x:latest"), else the client's, less
+ * the prefix dockerode puts before an engine message it did not parse ("(HTTP code 500) server error - ").
+ */
 export function engineMessage(err: unknown): string {
   const json = (err as { json?: { message?: unknown } } | null)?.json;
   if (json && typeof json.message === 'string') return json.message;
-  return err instanceof Error ? err.message : String(err);
+  const message = err instanceof Error ? err.message : String(err);
+  return /^\(HTTP code \d+\) [^-]*- ([^]*)$/.exec(message)?.[1]?.trim() ?? message;
 }
 
 /** Wraps a failed engine call in a ShoalError whose code follows the engine's status. */

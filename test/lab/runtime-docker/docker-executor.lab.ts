@@ -169,6 +169,7 @@ describe('docker executor', { skip: !lab && 'runs inside a docker lab: see docke
     await assert.rejects(executor.start(unknown), (err: unknown) => {
       assert.ok(isShoalError(err, 'not_found'));
       assert.match(err.message, /^image "no-such-image-here:1.0" is not on this host and pulling it failed: .+/);
+      assert.doesNotMatch(err.message, /HTTP code/, "Docker's own message");
       return true;
     });
     const bad = spec(d, ['/no/such/binary']);

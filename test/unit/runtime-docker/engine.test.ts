@@ -17,6 +17,8 @@ test("engine errors keep the engine's message and map its status", () => {
   assert.equal(engineError('x', Object.assign(new Error('e'), { statusCode: 409 })).code, 'conflict');
   assert.equal(engineError('x', new Error('connect ENOENT /run/docker.sock')).code, 'unavailable');
   assert.equal(engineError('x', Object.assign(new Error('e'), { statusCode: 500 })).code, 'internal');
+  const streamed = Object.assign(new Error('(HTTP code 500) server error - Get "https://registry-1.docker.io/v2/": dial tcp: no route '), { statusCode: 500, json: null });
+  assert.equal(engineMessage(streamed), 'Get "https://registry-1.docker.io/v2/": dial tcp: no route');
 });
 
 test('progress streams: the error line wins, a clean stream has none', async () => {
