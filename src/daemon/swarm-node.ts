@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import { createPublicKey } from 'node:crypto';
-import { ShoalError } from '../util/errors.js';
+import { ShoalError, errorMessage } from '../util/errors.js';
+import type { TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import type { Clock } from '../util/clock.js';
 import { newId } from '../util/ids.js';
@@ -12,7 +13,7 @@ import { GrpcTransport } from '../cluster/raft/transport/grpc.js';
 import { bootstrapCluster, type InitRequest } from '../cluster/membership/bootstrap.js';
 import { caService } from '../cluster/membership/ca-service.js';
 import { joinCluster } from '../cluster/membership/join.js';
-import { createRootCA, generateNodeKey, issueNodeCertificate } from '../cluster/ca/certificates.js';
+import { createRootCA, generateNodeKey, issueNodeCertificate, renewalDelayMs, signRenewal } from '../cluster/ca/certificates.js';
 import { Dispatcher } from '../cluster/dispatcher/dispatcher.js';
 import { ClusterServer } from '../cluster/rpc/cluster-server.js';
 import { CA_SERVICE, DISPATCHER_SERVICE, type IssueRequest, type IssueResponse } from '../cluster/rpc/services.js';
@@ -59,6 +60,8 @@ export class SwarmNode {
   private mesh?: DataPlane;
   private dns?: DnsServer;
   private roleChange: Promise<void> = Promise.resolve();
+  private renewalTimer?: TimerHandle;
+  private stopped = false;
   private endpoints?: EndpointApplier;
 
   private constructor(
@@ -141,6 +144,7 @@ export class SwarmNode {
     try {
       if (state.role === 'manager') await node.startManager(bootstrap, peers, forceNewCluster);
       await node.startAgent();
+      node.scheduleRenewal();
     } catch (err) {
       await node.shutdown(false);
       throw err;
@@ -220,6 +224,22 @@ export class SwarmNode {
     return this.roleChange;
   }
 
+  /** Renews this host's certificate at a random point between 50% and 80% of its lifetime (at once if that passed, e.g. after a long time off). */
+  private scheduleRenewal(delayMs = renewalDelayMs(this.credentials.certPem, this.deps.clock.now())): void {
+    this.renewalTimer = this.deps.clock.setTimeout(() => {
+      this.renewCertificate().then(
+        () => {
+          this.deps.log.info({ node: this.state.nodeId }, 'node certificate renewed');
+          if (!this.stopped) this.scheduleRenewal();
+        },
+        (err) => {
+          this.deps.log.warn({ err: errorMessage(err) }, 'renewing the node certificate failed; trying again in a minute');
+          if (!this.stopped) this.scheduleRenewal(60_000);
+        },
+      );
+    }, Math.max(delayMs, 1000));
+  }
+
   /** A new certificate for this host's key, with the role the managers now give it. */
   private async renewCertificate(): Promise<void> {
     const manager = this.controlPlane?.currentManager ?? this.managerAddrs()[0];
@@ -227,7 +247,8 @@ export class SwarmNode {
     const client = new RpcClient(CA_SERVICE, manager, clusterClientCredentials(this.credentials.caCertPem, this.credentials));
     try {
       const publicKeyPem = createPublicKey(this.credentials.keyPem).export({ type: 'spki', format: 'pem' }) as string;
-      const res = await client.call<IssueResponse>('IssueNodeCertificate', { publicKeyPem, hostname: '', advertiseAddr: this.state.advertiseAddr } satisfies IssueRequest);
+      const renewal = signRenewal(this.credentials.certPem, this.credentials.keyPem, publicKeyPem);
+      const res = await client.call<IssueResponse>('IssueNodeCertificate', { publicKeyPem, hostname: '', advertiseAddr: this.state.advertiseAddr, renewal } satisfies IssueRequest);
       this.credentials = { ...this.credentials, certPem: res.certPem };
       writeCredentials(this.deps.dataDir, this.credentials);
       this.certs.update(this.credentials);
@@ -247,6 +268,8 @@ export class SwarmNode {
 
   /** Stops everything this host runs for the swarm. `leave` also forgets the swarm. */
   async shutdown(leave: boolean): Promise<void> {
+    this.stopped = true;
+    if (this.renewalTimer) this.deps.clock.clearTimeout(this.renewalTimer);
     await this.agent?.stop(true);
     this.controlPlane?.stop();
     await this.stopManager();

@@ -30,6 +30,6 @@ export async function chooseTaskRuntime(opts: DaemonOptions, images: ImageStore,
 }
 
 /** Task namespace names start with this: unique per daemon, since daemons on one machine share /run/netns. */
-function namespacePrefix(dataDir: string): string {
+export function namespacePrefix(dataDir: string): string {
   return `shoal-${createHash('sha256').update(dataDir).digest('hex').slice(0, 8)}`;
 }

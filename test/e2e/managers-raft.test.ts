@@ -23,8 +23,12 @@ test('three managers survive the loss of the leader and a restart of all of them
       );
 
     await run('h1', 'swarm', 'init', '--advertise-addr', lab.host('h1').address, '--dispatcher-heartbeat', '1s');
-    const token = (await run('h1', 'swarm', 'join-token', '-q', 'manager')).trim();
-    for (const h of ['h2', 'h3']) assert.match(await run(h, 'swarm', 'join', '--token', token, `${lab.host('h1').address}:2377`), /This node joined a swarm as a manager\./);
+    // One manager joins with the manager token, one is promoted from worker: both ways lead into Raft.
+    const managerToken = (await run('h1', 'swarm', 'join-token', '-q', 'manager')).trim();
+    const workerToken = (await run('h1', 'swarm', 'join-token', '-q', 'worker')).trim();
+    assert.match(await run('h2', 'swarm', 'join', '--token', managerToken, `${lab.host('h1').address}:2377`), /This node joined a swarm as a manager\./);
+    assert.match(await run('h3', 'swarm', 'join', '--token', workerToken, `${lab.host('h1').address}:2377`), /This node joined a swarm as a worker\./);
+    await run('h1', 'node', 'promote', 'h3');
     await waitUntil('three managers, one leader', async () => {
       const m = await managerList('h1');
       return m.h1 === 'Ready Leader' && m.h2 === 'Ready Reachable' && m.h3 === 'Ready Reachable' && m;

@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { exec, type ExecResult } from '../../src/util/exec.js';
 import type { Lab, LabProcess, HostRef } from '../lab/index.js';
 import { busyboxRootfsTarball, dockerCli, waitUntil } from '../lab/index.js';
+import { namespacePrefix } from '../../src/daemon/task-runtime.js';
 
 const SHOALD = resolve('bin/shoald');
 
@@ -13,7 +14,16 @@ export class ShoaldInHost {
     readonly lab: Lab,
     readonly host: HostRef,
     private readonly extraArgs: string[] = [],
-  ) {}
+  ) {
+    // Task namespaces are named after the daemon, not the lab: remove what a killed daemon left.
+    lab.onDestroy(() => this.removeTaskNamespaces());
+  }
+
+  private async removeTaskNamespaces(): Promise<void> {
+    const prefix = `${namespacePrefix(this.dataDir)}-`;
+    const names = (await exec('ip', ['netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0]!);
+    for (const ns of names.filter((n) => n.startsWith(prefix))) await exec('ip', ['netns', 'delete', ns], { allowFail: true });
+  }
 
   get dataDir(): string {
     return join(this.lab.hostDir(this.host), 'shoal');

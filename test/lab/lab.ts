@@ -61,6 +61,7 @@ export class Lab {
   readonly log: Logger;
   private readonly processes: LabProcess[] = [];
   private destroying: Promise<void> | undefined;
+  private readonly cleanups: (() => Promise<void>)[] = [];
 
   constructor(prefix: string, log: Logger) {
     this.prefix = prefix;
@@ -200,9 +201,15 @@ export class Lab {
   }
 
   /** Removes everything the lab made: processes, namespaces (with their devices), cgroups, folders. Idempotent. */
+  /** Runs `fn` when the lab is destroyed, after its processes are gone (for what a test's daemons made outside the lab's names). */
+  onDestroy(fn: () => Promise<void>): void {
+    this.cleanups.push(fn);
+  }
+
   destroy(): Promise<void> {
     this.destroying ??= (async () => {
       await teardownRun(this.prefix, this.startedPids());
+      for (const fn of this.cleanups) await fn().catch((err) => this.log.warn({ err }, 'a cleanup of the lab failed'));
       untrackLab(this);
       this.log.debug('destroyed lab');
     })();

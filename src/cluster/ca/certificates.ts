@@ -1,4 +1,4 @@
-import { webcrypto, X509Certificate, generateKeyPairSync, createPrivateKey, createPublicKey } from 'node:crypto';
+import { webcrypto, X509Certificate, generateKeyPairSync, createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { ShoalError } from '../../util/errors.js';
 import { newHexId } from '../../util/ids.js';
@@ -98,12 +98,12 @@ export async function issueNodeCertificate(
  * Checks that a peer's certificate was signed by this cluster's CA and is in date, and reads the
  * node's identity from it. Throws `unauthorized` with the reason otherwise.
  */
-export function verifyNodeCertificate(certDerOrPem: Buffer | string, caCertPem: string, now = Date.now()): NodeIdentity {
+export function verifyNodeCertificate(certDerOrPem: Buffer | string, caCertPem: string, now: number | 'any-time' = Date.now()): NodeIdentity {
   const cert = new X509Certificate(certDerOrPem);
   const ca = new X509Certificate(caCertPem);
   if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) throw new ShoalError('unauthorized', 'the certificate was not issued by this cluster\'s CA');
   const notAfter = new Date(cert.validTo);
-  if (now < new Date(cert.validFrom).getTime() || now > notAfter.getTime()) throw new ShoalError('unauthorized', `the certificate is not valid now (valid until ${notAfter.toISOString()})`);
+  if (now !== 'any-time' && (now < new Date(cert.validFrom).getTime() || now > notAfter.getTime())) throw new ShoalError('unauthorized', `the certificate is not valid now (valid until ${notAfter.toISOString()})`);
   const field = (key: string) => new RegExp(`(?:^|\\n)${key}=([^\\n]+)`).exec(cert.subject)?.[1];
   const nodeId = field('CN');
   const ou = field('OU');
@@ -122,4 +122,34 @@ function pemBody(pem: string): Buffer {
 /** The DER encoding of a certificate's subject name (Docker shows it as CertIssuerSubject). */
 export function subjectDer(der: Buffer): Buffer {
   return Buffer.from(new x509.X509Certificate(new Uint8Array(der)).subjectName.toArrayBuffer());
+}
+
+/**
+ * When to renew a certificate: at a random point between 50% and 80% of its lifetime (so hosts
+ * do not all renew at once), counted from now; 0 when that point has passed.
+ */
+export function renewalDelayMs(certPem: string, now: number, random = Math.random()): number {
+  const cert = new X509Certificate(certPem);
+  const from = new Date(cert.validFrom).getTime();
+  const to = new Date(cert.validTo).getTime();
+  return Math.max(0, from + (to - from) * (0.5 + 0.3 * random) - now);
+}
+
+const RENEWAL_SKEW_MS = 5 * 60 * 1000;
+
+/** A renewal proof: the host's certificate and a signature by its key over when and for which new key. */
+export function signRenewal(certPem: string, keyPem: string, publicKeyPem: string, now = Date.now()): { certPem: string; signedAt: number; signature: string } {
+  return { certPem, signedAt: now, signature: sign('sha256', Buffer.from(`${now}\n${publicKeyPem}`), keyPem).toString('base64') };
+}
+
+/**
+ * Checks a renewal proof: the certificate was issued by this CA (at any time: it may have
+ * expired while the host was off), the signature is by its key, and it is recent.
+ */
+export function verifyRenewal(proof: { certPem: string; signedAt: number; signature: string }, publicKeyPem: string, caCertPem: string, now = Date.now()): NodeIdentity {
+  const id = verifyNodeCertificate(proof.certPem, caCertPem, 'any-time');
+  if (Math.abs(now - proof.signedAt) > RENEWAL_SKEW_MS) throw new ShoalError('unauthorized', 'the renewal request is too old or from the future: check the host\'s clock');
+  const ok = verify('sha256', Buffer.from(`${proof.signedAt}\n${publicKeyPem}`), new X509Certificate(proof.certPem).publicKey, Buffer.from(proof.signature, 'base64'));
+  if (!ok) throw new ShoalError('unauthorized', 'the renewal request is not signed by the certificate\'s key');
+  return id;
 }

@@ -3,7 +3,8 @@ import type { Store } from '../store/index.js';
 import type { NodeObject } from '../types.js';
 import { newId } from '../../util/ids.js';
 import type { Logger } from '../../util/logger.js';
-import { issueNodeCertificate, certDer, type NodeRole } from '../ca/certificates.js';
+import { issueNodeCertificate, certDer, verifyRenewal, type NodeRole } from '../ca/certificates.js';
+import { errorMessage } from '../../util/errors.js';
 import { caDigest, parseJoinToken } from './join-token.js';
 import { unary } from '../rpc/cluster-server.js';
 import { RpcError } from '../rpc/rpc-error.js';
@@ -43,7 +44,9 @@ export function caService(o: CaServiceOptions): UntypedServiceImplementation {
         if (node.ManagerStatus) await o.addManager(nodeId, node.ManagerStatus.Addr);
         o.log.info({ node: nodeId, role, hostname: req.hostname, addr: req.advertiseAddr }, 'a host joined the swarm');
       } else {
-        const id = callerIdentity(call, ca.certPem);
+        // Renewal. A host that was off past its certificate's end proves who it is with a signature
+        // by its key, so it comes back instead of being locked out.
+        const id = req.renewal ? renewalIdentity(req, ca.certPem) : callerIdentity(call, ca.certPem);
         const node = o.store.view((tx) => tx.get('nodes', id.nodeId));
         if (!node) throw new RpcError(status.PERMISSION_DENIED, `node ${id.nodeId} was removed from the swarm: join again with a token`);
         nodeId = id.nodeId;
@@ -58,6 +61,14 @@ export function caService(o: CaServiceOptions): UntypedServiceImplementation {
 /** The managers' cluster addresses, for hosts to connect to. */
 export function managerAddresses(store: Store): { nodeId: string; addr: string }[] {
   return store.view((tx) => tx.find('nodes', 'role', 'manager')).flatMap((n) => (n.ManagerStatus ? [{ nodeId: n.ID, addr: n.ManagerStatus.Addr }] : []));
+}
+
+function renewalIdentity(req: IssueRequest, caCertPem: string) {
+  try {
+    return verifyRenewal(req.renewal!, req.publicKeyPem, caCertPem);
+  } catch (err) {
+    throw new RpcError(status.UNAUTHENTICATED, errorMessage(err));
+  }
 }
 
 function tokenRole(token: string, tokens: { Worker: string; Manager: string }, digest: string): NodeRole {

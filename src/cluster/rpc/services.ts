@@ -16,6 +16,11 @@ export interface IssueRequest {
   advertiseAddr: string;
   /** The cluster port the host will listen on (managers speak Raft to each other there). */
   listenPort?: number;
+  /**
+   * Renewal by a host whose certificate may have expired (TLS then does not vouch for it): its
+   * current certificate, and a signature by its key over `signedAt` and `publicKeyPem`.
+   */
+  renewal?: { certPem: string; signedAt: number; signature: string };
   availability?: 'active' | 'pause' | 'drain';
   description?: NodeObject['Description'];
 }
