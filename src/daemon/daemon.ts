@@ -83,7 +83,7 @@ export class Daemon {
       store: () => (swarm.state().controlAvailable ? swarm.current?.store : undefined),
       onStoreEvents: (listener) => swarm.onStoreEvents(listener),
       images,
-      taskLogs: (taskId: string, o: LogOptions): AsyncIterable<LogLine> => executor.logs(taskId, o),
+      taskLogs: (taskId: string, o: LogOptions): AsyncIterable<LogLine> => swarm.current?.taskLogs(taskId, o) ?? executor.logs(taskId, o),
       host: () => ({ ...host, dataPlane: swarm.current?.dataPlaneKind ?? host.dataPlane }),
     };
   }

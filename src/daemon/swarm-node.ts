@@ -16,6 +16,10 @@ import { joinCluster } from '../cluster/membership/join.js';
 import { createRootCA, generateNodeKey, issueNodeCertificate, renewalDelayMs, signRenewal } from '../cluster/ca/certificates.js';
 import { Dispatcher } from '../cluster/dispatcher/dispatcher.js';
 import { ClusterServer } from '../cluster/rpc/cluster-server.js';
+import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
+import { LOGS_SERVICE, logsService } from '../cluster/logs/logs-service.js';
+import { remoteTaskLogs } from '../cluster/logs/remote-logs.js';
+import type { LogLine, LogOptions } from '../runtime/types.js';
 import { CA_SERVICE, DISPATCHER_SERVICE, type IssueRequest, type IssueResponse } from '../cluster/rpc/services.js';
 import { RpcClient } from '../cluster/rpc/client.js';
 import { NodeCertificateProvider, callerIdentity, clusterClientCredentials, type NodeCredentials } from '../cluster/rpc/tls.js';
@@ -38,11 +42,11 @@ export interface SwarmNodeDeps {
   clock: Clock;
 }
 
-/** What a manager runs besides the agent: the replicated store, the cluster port, and the leader's duties. */
+/** What a manager runs besides the agent: the replicated store, its services on the cluster port, and the leader's duties. */
 interface ManagerParts {
   store: RaftStore;
   dispatcher: Dispatcher;
-  server: ClusterServer;
+  services: ServiceDefinition[];
   duties: LeaderDuties;
 }
 
@@ -64,12 +68,27 @@ export class SwarmNode {
   private stopped = false;
   private endpoints?: EndpointApplier;
 
+  /** The cluster port: every host serves its tasks' logs there; managers also the CA, dispatcher and Raft. */
+  private readonly server: ClusterServer;
+
   private constructor(
     readonly state: NodeState,
     private readonly certs: NodeCertificateProvider,
     private credentials: NodeCredentials,
     private readonly deps: SwarmNodeDeps,
-  ) {}
+  ) {
+    this.server = new ClusterServer(certs, deps.log.child({ component: 'cluster-port' }));
+    this.server.add(LOGS_SERVICE, logsService(deps.executor, () => this.credentials.caCertPem));
+  }
+
+  /** A task's log lines: from this host's executor, or from the host that runs it (managers only know where). */
+  taskLogs(taskId: string, opts: LogOptions): AsyncIterable<LogLine> {
+    const task = this.manager?.store.view((tx) => tx.get('tasks', taskId));
+    if (!task?.NodeID || task.NodeID === this.state.nodeId) return this.deps.executor.logs(taskId, opts);
+    const node = this.manager!.store.view((tx) => tx.get('nodes', task.NodeID!));
+    const addr = node?.ManagerStatus?.Addr ?? `${node?.Status.Addr}:${listenPort(this.state.listenAddr)}`;
+    return remoteTaskLogs(addr, clusterClientCredentials(this.credentials.caCertPem, this.credentials), taskId, opts);
+  }
 
   /** The routing mesh's backend in use, once this host runs it. */
   get dataPlaneKind(): DataPlaneKind | undefined {
@@ -143,6 +162,8 @@ export class SwarmNode {
     const node = new SwarmNode(state, new NodeCertificateProvider(credentials), credentials, deps);
     try {
       if (state.role === 'manager') await node.startManager(bootstrap, peers, forceNewCluster);
+      await node.server.listen(state.listenAddr);
+      node.manager?.duties.start();
       await node.startAgent();
       node.scheduleRenewal();
     } catch (err) {
@@ -154,22 +175,23 @@ export class SwarmNode {
 
   private async startManager(bootstrap: { id: string; addr: string }[], peers: { id: string; addr: string }[], forceNewCluster = false): Promise<void> {
     const { log, clock, dataDir } = this.deps;
-    const server = new ClusterServer(this.certs, log.child({ component: 'cluster-port' }));
+    const services: ServiceDefinition[] = [];
+    const register = (def: ServiceDefinition, impl: UntypedServiceImplementation) => {
+      this.server.add(def, impl);
+      services.push(def);
+    };
     const transport = new GrpcTransport({
       id: this.state.nodeId,
       log,
-      listen: { register: (def, impl) => server.add(def, impl), authorize: (call) => callerIdentity(call, this.credentials.caCertPem, ['manager']) },
+      listen: { register, authorize: (call) => callerIdentity(call, this.credentials.caCertPem, ['manager']) },
       channelCredentials: clusterClientCredentials(this.credentials.caCertPem, this.credentials),
     });
     for (const p of peers) if (p.id !== this.state.nodeId) transport.setPeer(p.id, p.addr);
     const store = await openRaftStore({ dir: join(swarmDir(dataDir), 'raft'), nodeId: this.state.nodeId, bootstrap, forceNewCluster, transport, clock, log });
     const dispatcher = new Dispatcher({ store, log: log.child({ component: 'dispatcher' }), clock, caCertPem: () => this.credentials.caCertPem, isLeader: () => store.isLeader() });
-    server.add(CA_SERVICE, caService({ store, log: log.child({ component: 'ca' }), addManager: (id, addr) => store.addMember(id, addr) }));
-    server.add(DISPATCHER_SERVICE, dispatcher.service());
-    const duties = new LeaderDuties({ store, dispatcher, log, clock });
-    this.manager = { store, dispatcher, server, duties };
-    await server.listen(this.state.listenAddr);
-    duties.start();
+    register(CA_SERVICE, caService({ store, log: log.child({ component: 'ca' }), addManager: (id, addr) => store.addMember(id, addr) }));
+    register(DISPATCHER_SERVICE, dispatcher.service());
+    this.manager = { store, dispatcher, services, duties: new LeaderDuties({ store, dispatcher, log, clock }) };
   }
 
   private async startAgent(): Promise<void> {
@@ -214,6 +236,7 @@ export class SwarmNode {
         this.state.role = 'manager';
         const peers = this.controlPlane!.knownManagers().map((m) => ({ id: m.nodeId, addr: m.addr }));
         await this.startManager([], peers);
+        this.manager?.duties.start();
       } else {
         await this.stopManager();
         rmSync(join(swarmDir(dataDir), 'raft'), { recursive: true, force: true });
@@ -226,7 +249,10 @@ export class SwarmNode {
 
   /** Renews this host's certificate at a random point between 50% and 80% of its lifetime (at once if that passed, e.g. after a long time off). */
   private scheduleRenewal(delayMs = renewalDelayMs(this.credentials.certPem, this.deps.clock.now())): void {
+    // Timers cannot wait longer than about 24 days: a longer wait is taken in steps.
+    const step = Math.min(Math.max(delayMs, 1000), MAX_TIMER_MS);
     this.renewalTimer = this.deps.clock.setTimeout(() => {
+      if (step < delayMs) return this.scheduleRenewal(delayMs - step);
       this.renewCertificate().then(
         () => {
           this.deps.log.info({ node: this.state.nodeId }, 'node certificate renewed');
@@ -237,7 +263,7 @@ export class SwarmNode {
           if (!this.stopped) this.scheduleRenewal(60_000);
         },
       );
-    }, Math.max(delayMs, 1000));
+    }, step);
   }
 
   /** A new certificate for this host's key, with the role the managers now give it. */
@@ -262,7 +288,7 @@ export class SwarmNode {
     this.manager = undefined;
     if (!m) return;
     await m.duties.stop();
-    await m.server.close();
+    for (const def of m.services) this.server.remove(def);
     await m.store.close();
   }
 
@@ -273,6 +299,7 @@ export class SwarmNode {
     await this.agent?.stop(true);
     this.controlPlane?.stop();
     await this.stopManager();
+    await this.server.close();
     await this.endpoints?.idle();
     await this.mesh?.close().catch((err) => this.deps.log.warn({ err }, 'removing the routing mesh failed'));
     await this.dns?.stop();
@@ -280,6 +307,8 @@ export class SwarmNode {
     if (leave) clearSwarmState(this.deps.dataDir);
   }
 }
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The port of a listen address (`0.0.0.0:2377` → 2377). */
 function listenPort(listenAddr: string): number {

@@ -145,6 +145,18 @@ test('tasks on an overlay reach each other across hosts and resolve service name
   await run('h1', 'service', 'rm', 'api', 'outsider');
 });
 
+test('service logs gathers the lines of tasks on every host, also with --follow', async () => {
+  await run('h1', 'service', 'create', '--detach', '--name', 'talker', '--replicas', '3', '--stop-grace-period', '1s', 'busybox', 'sh', '-c', 'while true; do echo "hello from $(hostname)"; sleep 1; done');
+  await waitUntil('talker on three hosts', async () => Object.keys(await runningPerHost('talker')).length === 3, { timeoutMs: 30_000, intervalMs: 300 });
+  await waitUntil('lines from all three hosts', async () => {
+    const logs = await run('h1', 'service', 'logs', 'talker');
+    return ['h1', 'h2', 'h3'].every((h) => new RegExp(`talker\\.\\d\\.[0-9a-z]+@${h}\\s+\\| hello from`).test(logs));
+  }, { timeoutMs: 20_000, intervalMs: 500 });
+  const follow = await hosts.h1!.docker(['service', 'logs', '--follow', '--tail', '1', 'talker'], { allowFail: true, timeoutMs: 4000 });
+  for (const h of ['h1', 'h2', 'h3']) assert.match(follow.stdout, new RegExp(`@${h}\\s+\\| hello from`), `--follow streams lines from ${h}`);
+  await run('h1', 'service', 'rm', 'talker');
+});
+
 test('a worker whose shoald dies is marked Down and its tasks are replaced on the other hosts', async () => {
   await run('h1', 'service', 'scale', '--detach', 'web=6');
   await waitUntil('6 running', async () => Object.values(await runningPerHost('web')).reduce((a, b) => a + b, 0) === 6, { timeoutMs: 30_000 });

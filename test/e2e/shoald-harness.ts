@@ -50,8 +50,8 @@ export class ShoaldInHost {
   }
 
   /** Runs the real docker CLI against this shoald; throws with its output on a non-zero exit unless allowFail. */
-  docker(args: string[], opts: { allowFail?: boolean; input?: string } = {}): Promise<ExecResult> {
-    return exec(dockerCli(), ['-H', `unix://${this.socket}`, ...args], { allowFail: opts.allowFail, input: opts.input, timeoutMs: 120_000 });
+  docker(args: string[], opts: { allowFail?: boolean; input?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
+    return exec(dockerCli(), ['-H', `unix://${this.socket}`, ...args], { allowFail: opts.allowFail, input: opts.input, timeoutMs: opts.timeoutMs ?? 120_000 });
   }
 
   /** `docker import` of the busybox rootfs as busybox:latest, through Shoal's Engine API. */

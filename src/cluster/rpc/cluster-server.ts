@@ -28,6 +28,11 @@ export class ClusterServer {
     this.server.addService(service, impl);
   }
 
+  /** Takes a service off the port (a demoted manager stops serving the managers' services). */
+  remove(service: ServiceDefinition): void {
+    this.server.removeService(service);
+  }
+
   /** Listens on `listenAddr` (host:port); resolves to the port bound. */
   listen(listenAddr: string): Promise<number> {
     return new Promise((resolve, reject) => {
