@@ -2,7 +2,10 @@ import type { Logger } from '../util/logger.js';
 import type { Clock } from '../util/clock.js';
 import { errorMessage } from '../util/errors.js';
 import { TASK_STATES, type TaskObject, type TaskState, type TaskStatus } from '../cluster/types.js';
-import type { TaskExecutor, TaskExit } from '../runtime/types.js';
+import type { TaskExecutor, TaskExit, TaskHealth, TaskHealthCheck } from '../runtime/types.js';
+
+/** Whether a health check is set and not disabled (`NONE`, as `--no-healthcheck` sends). */
+const hasHealthCheck = (c: TaskHealthCheck | undefined): boolean => !!c?.Test?.length && c.Test[0] !== 'NONE';
 import type { AgentControlPlane } from './control-plane.js';
 import { attachTaskNetworks, buildRunSpec, type NetworkAttacher } from './run-spec.js';
 
@@ -23,6 +26,10 @@ interface Handled {
   stopping: boolean;
   /** Set once the process is started (or adopted), so a stop knows there is something to stop. */
   started: boolean;
+  /** Health-checked task not yet healthy: reported `starting`, kept out of the mesh. */
+  awaitingHealth?: TaskStatus['ContainerStatus'];
+  /** Stopped because its health check failed: ends `failed`, not `shutdown`. */
+  unhealthy?: boolean;
 }
 
 /**
@@ -35,12 +42,14 @@ export class Agent {
   private readonly outbox = new Map<string, TaskStatus>();
   private flushing?: Promise<void>;
   private unwatch?: () => void;
+  private unwatchHealth?: () => void;
   private stopped = false;
 
   constructor(private readonly o: AgentOptions) {}
 
   /** Starts once the managers' first full set of assignments is in: survivors of a restart are sorted out first. */
   start(): void {
+    this.unwatchHealth = this.o.executor.onHealthChange?.((taskId, health) => this.healthChanged(taskId, health));
     let first = true;
     let queue = Promise.resolve();
     this.unwatch = this.o.controlPlane.watchAssignments((tasks) => {
@@ -58,6 +67,7 @@ export class Agent {
   async stop(removeTasks: boolean): Promise<void> {
     this.stopped = true;
     this.unwatch?.();
+    this.unwatchHealth?.();
     const all = [...this.handled.values()];
     await Promise.all(all.map(async (h) => {
       h.stopping = true;
@@ -145,8 +155,17 @@ export class Agent {
     try {
       const started = await this.o.executor.start(spec);
       h.started = true;
-      this.report(task, 'running', started.note ?? 'started', undefined, { ContainerID: started.containerId, PID: started.pid, ExitCode: 0 });
-      log.info({ pid: started.pid }, 'task running');
+      const container = { ContainerID: started.containerId, PID: started.pid, ExitCode: 0 };
+      if (hasHealthCheck(spec.healthCheck) && this.o.executor.health) {
+        // As in Swarm, a health-checked task counts as running (and joins the mesh) once healthy.
+        h.awaitingHealth = container;
+        this.report(task, 'starting', 'starting', undefined, container);
+        const now = await this.o.executor.health(task.ID);
+        if (now) this.healthChanged(task.ID, now);
+      } else {
+        this.report(task, 'running', started.note ?? 'started', undefined, container);
+      }
+      log.info({ pid: started.pid }, 'task started');
     } catch (err) {
       log.warn({ err }, 'task failed to start');
       this.report(task, 'failed', 'starting failed', errorMessage(err));
@@ -166,10 +185,25 @@ export class Agent {
     }
     if (this.stopped && !h.stopping) return;
     const status = { ExitCode: exit.exitCode };
-    if (h.stopping) this.report(h.task, 'shutdown', 'shutdown', undefined, status);
+    if (h.unhealthy) this.report(h.task, 'failed', 'unhealthy', 'task: unhealthy container', status);
+    else if (h.stopping) this.report(h.task, 'shutdown', 'shutdown', undefined, status);
     else if (exit.exitCode === 0) this.report(h.task, 'complete', 'finished', undefined, status);
     else this.report(h.task, 'failed', 'started', exit.message, status);
     await this.o.networks.detach(h.task.ID).catch((err) => this.o.log.warn({ err, task: h.task.ID }, 'unplugging the task\'s networks failed'));
+  }
+
+  /** A task's health check changed: healthy lets it serve; unhealthy stops it, to be replaced. */
+  private healthChanged(taskId: string, health: TaskHealth): void {
+    const h = this.handled.get(taskId);
+    if (!h || h.stopping) return;
+    if (health === 'healthy' && h.awaitingHealth) {
+      this.report(h.task, 'running', 'started', undefined, h.awaitingHealth);
+      h.awaitingHealth = undefined;
+    } else if (health === 'unhealthy') {
+      this.o.log.warn({ task: taskId }, 'task failed its health check: stopping it');
+      h.unhealthy = true;
+      void this.stopTask(h);
+    }
   }
 
   /** Removes what a task left on this host: its process, namespace and files, and its hold on networks. */

@@ -51,6 +51,7 @@ export async function buildRunSpec(task: TaskObject, serviceName: string, nodeId
     // The embedded DNS answers on the host's address of the task's first non-ingress network.
     dnsServer: attachments.find((a) => !task.NetworksAttachments?.find((n) => n.Network.ID === a.networkId)?.Network.Spec.Ingress)?.gateway,
     stopSignal: c.StopSignal ?? 'SIGTERM',
+    ...(c.HealthCheck ? { healthCheck: c.HealthCheck } : {}),
     stopGracePeriodMs: (c.StopGracePeriod ?? DEFAULT_GRACE_NS) / 1e6,
     labels: {
       ...(c.Labels ?? {}),
