@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cliServiceSpec } from '../unit/controlapi/fixture.js';
 import { call, startHarness, type HttpAnswer } from './harness.js';
+import { Prng } from '../sim/prng.js';
 
 // Random and mutated requests at every endpoint (seeded, so a failure reproduces with its seed):
 // the server must answer each with a sensible status, a refused request must leave the store as
@@ -11,16 +12,10 @@ const SEED = Number(process.env['SHOAL_FUZZ_SEED'] ?? 20261121);
 const REQUESTS = 3000;
 const TIME_LIMIT_MS = 60_000;
 
-/** mulberry32: a small seeded PRNG. */
+/** The simulation's seeded PRNG, as a function. */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const p = new Prng(seed);
+  return () => p.next();
 }
 
 type Body = unknown;

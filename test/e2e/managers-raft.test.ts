@@ -3,17 +3,13 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { withLab, waitUntil } from '../lab/index.js';
-import { ShoaldInHost } from './shoald-harness.js';
+import { dockerOn, startShoalds } from './shoald-harness.js';
 
 // Three managers in one Raft group: a leader lost, a new one elected, nothing acknowledged lost.
 test('three managers survive the loss of the leader and a restart of all of them', async () => {
   await withLab({ hosts: 3 }, async (lab) => {
-    const hosts: Record<string, ShoaldInHost> = {};
-    for (const h of ['h1', 'h2', 'h3']) {
-      hosts[h] = new ShoaldInHost(lab, h, ['--advertise-addr', lab.host(h).address]);
-      await hosts[h]!.start();
-    }
-    const run = async (h: string, ...args: string[]) => (await hosts[h]!.docker(args)).stdout;
+    const hosts = await startShoalds(lab, ['h1', 'h2', 'h3']);
+    const run = dockerOn(hosts);
     const managerList = async (h: string) =>
       Object.fromEntries(
         (await run(h, 'node', 'ls', '--format', '{{.Hostname}} {{.Status}} {{.ManagerStatus}}'))
@@ -74,12 +70,8 @@ test('three managers survive the loss of the leader and a restart of all of them
 
 test('node promote and demote move hosts in and out of the managers; a worker certificate cannot speak Raft', async () => {
   await withLab({ hosts: 3 }, async (lab) => {
-    const hosts: Record<string, ShoaldInHost> = {};
-    for (const h of ['h1', 'h2', 'h3']) {
-      hosts[h] = new ShoaldInHost(lab, h, ['--advertise-addr', lab.host(h).address]);
-      await hosts[h]!.start();
-    }
-    const run = async (h: string, ...args: string[]) => (await hosts[h]!.docker(args)).stdout;
+    const hosts = await startShoalds(lab, ['h1', 'h2', 'h3']);
+    const run = dockerOn(hosts);
     const roles = async (h: string) => (await run(h, 'node', 'ls', '--format', '{{.Hostname}}={{.ManagerStatus}}')).trim().split('\n').sort().join(' ');
     await run('h1', 'swarm', 'init', '--advertise-addr', lab.host('h1').address, '--dispatcher-heartbeat', '1s');
     const token = (await run('h1', 'swarm', 'join-token', '-q', 'worker')).trim();
@@ -121,12 +113,8 @@ client.makeUnaryRequest('/shoal.raft.Raft/Forward', (b) => b, (b) => b, Buffer.f
 
 test('swarm init --force-new-cluster recovers the last manager standing, with its services', async () => {
   await withLab({ hosts: 3 }, async (lab) => {
-    const hosts: Record<string, ShoaldInHost> = {};
-    for (const h of ['h1', 'h2', 'h3']) {
-      hosts[h] = new ShoaldInHost(lab, h, ['--advertise-addr', lab.host(h).address]);
-      await hosts[h]!.start();
-    }
-    const run = async (h: string, ...args: string[]) => (await hosts[h]!.docker(args)).stdout;
+    const hosts = await startShoalds(lab, ['h1', 'h2', 'h3']);
+    const run = dockerOn(hosts);
     await run('h1', 'swarm', 'init', '--advertise-addr', lab.host('h1').address);
     const token = (await run('h1', 'swarm', 'join-token', '-q', 'manager')).trim();
     for (const h of ['h2', 'h3']) await run(h, 'swarm', 'join', '--token', token, `${lab.host('h1').address}:2377`);

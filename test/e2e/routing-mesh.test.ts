@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { withLab, waitUntil, type Lab } from '../lab/index.js';
-import { ShoaldInHost } from './shoald-harness.js';
+import { dockerOn, startShoalds } from './shoald-harness.js';
 
 /** One HTTP GET from the lab's outside namespace to host:port through busybox nc; the body, or '' on failure. */
 async function fetchFromOutside(lab: Lab, host: string, port: number): Promise<string> {
@@ -13,13 +13,9 @@ async function fetchFromOutside(lab: Lab, host: string, port: number): Promise<s
 for (const dataplane of ['nftables', 'userspace'] as const) {
   test(`a published port answers on every host and reaches the tasks on all hosts (${dataplane})`, async () => {
     await withLab({ hosts: 3 }, async (lab) => {
-      const hosts: Record<string, ShoaldInHost> = {};
-      for (const h of ['h1', 'h2', 'h3']) {
-        hosts[h] = new ShoaldInHost(lab, h, ['--advertise-addr', lab.host(h).address, '--dataplane', dataplane]);
-        await hosts[h]!.start();
-        await hosts[h]!.importBusybox();
-      }
-      const run = async (h: string, ...args: string[]) => (await hosts[h]!.docker(args)).stdout;
+      const hosts = await startShoalds(lab, ['h1', 'h2', 'h3'], ['--dataplane', dataplane]);
+      for (const h of Object.values(hosts)) await h.importBusybox();
+      const run = dockerOn(hosts);
       await run('h1', 'swarm', 'init', '--advertise-addr', lab.host('h1').address);
       const token = (await run('h1', 'swarm', 'join-token', '-q', 'worker')).trim();
       for (const h of ['h2', 'h3']) await run(h, 'swarm', 'join', '--token', token, `${lab.host('h1').address}:2377`);

@@ -67,3 +67,16 @@ export class ShoaldInHost {
     }, { timeoutMs, intervalMs: 200 });
   }
 }
+
+/** A shoald on each named host (advertising its underlay address, plus `extraArgs`), started in turn. */
+export async function startShoalds(lab: Lab, names: string[], extraArgs: string[] = []): Promise<Record<string, ShoaldInHost>> {
+  const hosts: Record<string, ShoaldInHost> = {};
+  for (const h of names) {
+    hosts[h] = new ShoaldInHost(lab, h, ['--advertise-addr', lab.host(h).address, ...extraArgs]);
+    await hosts[h]!.start();
+  }
+  return hosts;
+}
+
+/** `run(host, ...args)`: the docker CLI against that host's shoald, its stdout (throws on failure). */
+export const dockerOn = (hosts: Record<string, ShoaldInHost>) => async (h: string, ...args: string[]): Promise<string> => (await hosts[h]!.docker(args)).stdout;

@@ -1,17 +1,12 @@
 import { RRType } from '../../../src/dns/wire/constants.js';
 import { serializeMessage } from '../../../src/dns/wire/serialize.js';
 import { query } from './client.js';
+import { Prng } from '../../sim/prng.js';
 
-/** mulberry32: a small seeded PRNG, so a failing corpus can be replayed from its seed. */
+/** The simulation's seeded PRNG as a function, so a failing corpus can be replayed from its seed. */
 export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const p = new Prng(seed);
+  return () => p.next();
 }
 
 const VALID = [
