@@ -78,15 +78,14 @@ class FakeAgent {
 
   private async pass(): Promise<void> {
     await this.h.store.update((tx) => {
-      for (const node of tx.list('nodes')) {
-        if (node.Status.State !== 'ready') continue;
-        for (const t of tx.find('tasks', 'node', node.ID)) {
-          if (!isRunDesired(t.DesiredState) && isOnNode(t)) tx.update('tasks', withState(t, 'shutdown', this.h.clock));
-          else if (isRunDesired(t.DesiredState) && t.Status.State === 'assigned') {
-            const outcome = this.outcome(t);
-            if (outcome === 'failed') tx.update('tasks', withState(t, 'failed', this.h.clock, 'task: non-zero exit (1)'));
-            else if (outcome !== 'hold') tx.update('tasks', withState(t, outcome, this.h.clock));
-          }
+      // Read every node's tasks before the first write: a lookup by index after a write scans the table.
+      const tasks = tx.list('nodes').filter((n) => n.Status.State === 'ready').flatMap((n) => tx.find('tasks', 'node', n.ID));
+      for (const t of tasks) {
+        if (!isRunDesired(t.DesiredState) && isOnNode(t)) tx.update('tasks', withState(t, 'shutdown', this.h.clock));
+        else if (isRunDesired(t.DesiredState) && t.Status.State === 'assigned') {
+          const outcome = this.outcome(t);
+          if (outcome === 'failed') tx.update('tasks', withState(t, 'failed', this.h.clock, 'task: non-zero exit (1)'));
+          else if (outcome !== 'hold') tx.update('tasks', withState(t, outcome, this.h.clock));
         }
       }
     });
