@@ -32,7 +32,7 @@ export function pickNode(candidates: readonly NodeInfo[], serviceId: string, spr
   return chosen;
 }
 
-function spreadsBetter(a: NodeInfo, b: NodeInfo, serviceId: string): boolean {
+export function spreadsBetter(a: NodeInfo, b: NodeInfo, serviceId: string): boolean {
   const byService = a.tasksOf(serviceId) - b.tasksOf(serviceId);
   if (byService !== 0) return byService < 0;
   if (a.activeTasks !== b.activeTasks) return a.activeTasks < b.activeTasks;

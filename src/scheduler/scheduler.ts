@@ -1,9 +1,8 @@
 import { mutable, type StoreEvent, type WriteTx } from '../cluster/store/index.js';
 import type { ServiceObject, TaskObject } from '../cluster/types.js';
-import { explainFailures, Pipeline, type FilterName } from './filters.js';
 import { ManagerLoop, type LoopOptions } from './loop.js';
 import { hostPortsOf, NodeInfo } from './node-info.js';
-import { pickNode } from './placement.js';
+import { groupTasks, placerFor } from './task-group.js';
 import { isOnNode, isoTime, isRunDesired } from './task-states.js';
 
 /**
@@ -79,53 +78,40 @@ export class Scheduler extends ManagerLoop {
     pending.sort((a, b) => (a.ServiceID === b.ServiceID ? (a.Slot ?? 0) - (b.Slot ?? 0) : a.ServiceID < b.ServiceID ? -1 : 1));
 
     let assigned = 0;
+    const runnable: TaskObject[] = [];
     for (const task of pending) {
-      if (!isRunDesired(task.DesiredState)) {
-        // Told to stop before it reached a node: no agent will ever report on it.
-        const copy = mutable(task);
-        copy.Status = { ...copy.Status, State: 'shutdown', Timestamp: now };
-        delete copy.Status.Err;
-        tx.update('tasks', copy);
-        continue;
-      }
-      const ports = hostPortsOf(service(task.ServiceID));
-      const pipeline = new Pipeline(task, ports);
-      const failures = new Map<FilterName, number>();
-      let chosen: NodeInfo | undefined;
-      if (task.NodeID) {
-        // A global task comes with its node: only check that the node can take it.
-        const info = nodes.get(task.NodeID);
-        const failure = info && pipeline.firstFailure(info);
-        if (info && !failure) chosen = info;
-        else if (failure) failures.set(failure, 1);
-      } else {
-        const fits: NodeInfo[] = [];
-        for (const info of nodes.values()) {
-          const failure = pipeline.firstFailure(info);
-          if (failure) failures.set(failure, (failures.get(failure) ?? 0) + 1);
-          else fits.push(info);
+      if (isRunDesired(task.DesiredState)) runnable.push(task);
+      else this.stopUnplaced(tx, task, now);
+    }
+    for (const group of groupTasks(runnable)) {
+      const ports = hostPortsOf(service(group[0].ServiceID));
+      const placer = placerFor(group[0], ports, nodes);
+      for (const task of group) {
+        const chosen = placer.next();
+        if (!chosen) {
+          this.leavePending(tx, task, placer.explain());
+          continue;
         }
-        const spread = (task.Spec.Placement?.Preferences ?? []).map((p) => p.Spread.SpreadDescriptor);
-        chosen = pickNode(fits, task.ServiceID, spread);
-      }
-      if (chosen) {
         chosen.add(this.assign(tx, task, chosen, now), ports);
+        placer.took();
         assigned++;
-      } else {
-        this.leavePending(tx, task, explainFailures(failures));
       }
     }
     if (assigned > 0) this.log.info({ assigned, pending: pending.length - assigned }, 'tasks assigned to nodes');
   }
 
   private assign(tx: WriteTx, task: TaskObject, info: NodeInfo, now: string): TaskObject {
-    const copy = mutable(task);
     const message = task.NodeID ? 'scheduler confirmed task can run on preassigned node' : 'scheduler assigned task to node';
-    copy.NodeID = info.node.ID;
-    copy.Status = { ...copy.Status, State: 'assigned', Message: message, Timestamp: now };
-    delete copy.Status.Err;
+    const { Err: _cleared, ...status } = task.Status;
     this.log.debug({ task: task.ID, service: task.ServiceID, slot: task.Slot, node: info.node.ID, hostname: info.node.Description?.Hostname }, message);
-    return tx.update('tasks', copy);
+    // The store copies what it is given: a shallow copy is enough.
+    return tx.update('tasks', { ...task, NodeID: info.node.ID, Status: { ...status, State: 'assigned', Message: message, Timestamp: now } });
+  }
+
+  /** A task told to stop before it reached a node: no agent will ever report on it. */
+  private stopUnplaced(tx: WriteTx, task: TaskObject, now: string): void {
+    const { Err: _cleared, ...status } = task.Status;
+    tx.update('tasks', { ...task, Status: { ...status, State: 'shutdown', Timestamp: now } });
   }
 
   private leavePending(tx: WriteTx, task: TaskObject, explanation: string): void {
