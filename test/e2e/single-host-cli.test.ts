@@ -168,6 +168,7 @@ services:
   assert.match(out, /Creating network celery_default/);
   assert.match(out, /Creating service celery_worker/);
   await shoald.waitForReplicas('celery_worker', '4/4');
+  await shoald.waitForReplicas('celery_api', '1/1');
   assert.match(await docker('stack', 'ls'), /celery\s+2/);
   const services = await docker('stack', 'services', 'celery');
   assert.match(services, /celery_api\s+replicated\s+1\/1\s+busybox:latest\s+\*:5555->5555\/tcp/);
