@@ -1,7 +1,7 @@
-import type { NodeObject, TaskObject } from '../../cluster/types.js';
+import type { TaskObject } from '../../cluster/types.js';
 import { parseConstraints } from '../constraints.js';
 import type { ServiceContext } from './plan.js';
-import { groupSlots, nodeProblem, retire } from './slots.js';
+import { groupSlots, nodeProblem, retire, takesNewTasks } from './slots.js';
 import type { Updates } from './updater.js';
 
 /**
@@ -13,19 +13,16 @@ import type { Updates } from './updater.js';
 export function reconcileGlobal(ctx: ServiceContext, tasks: readonly TaskObject[], updates: Updates): void {
   const { service, plan, nodes } = ctx;
   const constraints = parseConstraints(service.Spec.TaskTemplate.Placement?.Constraints);
-  const open = (node: NodeObject | undefined): node is NodeObject =>
-    node?.Status.State === 'ready' && node.Spec.Availability === 'active' && !nodeProblem(node, constraints);
-
   const slots = groupSlots(tasks, plan, (t) => t.NodeID);
   for (const slot of slots.values()) {
     const problem = nodeProblem(nodes.get(slot.id as string), constraints);
     retire(slot, ctx, () => problem);
   }
   for (const node of nodes.values()) {
-    if (!open(node) || slots.has(node.ID)) continue;
+    if (!takesNewTasks(node, constraints) || slots.has(node.ID)) continue;
     const slot = { id: node.ID, tasks: [] };
     slots.set(node.ID, slot);
     plan.spawn(service, slot);
   }
-  updates.converge(ctx, slots, (slot) => open(nodes.get(slot.id as string)));
+  updates.converge(ctx, slots, (slot) => takesNewTasks(nodes.get(slot.id as string), constraints));
 }

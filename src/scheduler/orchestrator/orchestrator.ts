@@ -3,6 +3,7 @@ import type { NodeObject, TaskObject } from '../../cluster/types.js';
 import { ManagerLoop, WakeTimers, type LoopOptions } from '../loop.js';
 import { sameValue } from './dirty.js';
 import { reconcileGlobal } from './global.js';
+import { reconcileGlobalJob, reconcileReplicatedJob } from './jobs.js';
 import { ServicePlan, type ServiceContext } from './plan.js';
 import { reconcileReplicated } from './replicated.js';
 import { RestartHistory } from './restart.js';
@@ -16,7 +17,7 @@ function nodeChanged(e: StoreEvent): boolean {
 }
 
 /**
- * The replicated and global orchestrators: for each service touched by a change (its spec, its
+ * The replicated, global and job orchestrators: for each service touched by a change (its spec, its
  * tasks, any node), one plan — restarts, scaling, rolling update — read and written in a
  * single store transaction per pass, so two passes can never both fill a slot. Removed
  * services have their tasks' desired state set to `remove`.
@@ -90,8 +91,9 @@ export class Orchestrator extends ManagerLoop {
 
   private reconcileService(ctx: ServiceContext, tasks: readonly TaskObject[]): void {
     const mode = ctx.service.Spec.Mode;
-    if (mode.ReplicatedJob || mode.GlobalJob) return; // jobs are not orchestrated (yet)
-    if (mode.Global) reconcileGlobal(ctx, tasks, this.updates);
+    if (mode.ReplicatedJob) reconcileReplicatedJob(ctx, tasks);
+    else if (mode.GlobalJob) reconcileGlobalJob(ctx, tasks);
+    else if (mode.Global) reconcileGlobal(ctx, tasks, this.updates);
     else reconcileReplicated(ctx, tasks, this.updates);
   }
 

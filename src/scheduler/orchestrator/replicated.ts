@@ -1,8 +1,7 @@
 import type { TaskObject } from '../../cluster/types.js';
-import { parseConstraints } from '../constraints.js';
 import type { SlotId } from './new-task.js';
 import type { ServiceContext } from './plan.js';
-import { groupSlots, liveTasks, nodeProblem, retire, type Slot } from './slots.js';
+import { groupSlots, liveTasks, placedTaskProblem, retire, type Slot } from './slots.js';
 import type { Updates } from './updater.js';
 
 /**
@@ -15,7 +14,7 @@ export function reconcileReplicated(ctx: ServiceContext, tasks: readonly TaskObj
   const { service, plan, nodes } = ctx;
   const slots = groupSlots(tasks, plan, (t) => ((t.Slot ?? 0) > 0 ? t.Slot : undefined));
   for (const slot of slots.values()) {
-    retire(slot, ctx, (t) => (t.NodeID ? nodeProblem(nodes.get(t.NodeID), parseConstraints(t.Spec.Placement?.Constraints)) : undefined));
+    retire(slot, ctx, placedTaskProblem(nodes));
   }
   const replicas = service.Spec.Mode.Replicated?.Replicas ?? 1;
   if (slots.size > replicas) scaleDown(ctx, slots, replicas);

@@ -1,6 +1,6 @@
 import { slotKey } from '../../cluster/store/index.js';
 import type { NodeObject, TaskObject } from '../../cluster/types.js';
-import { nodeMatches, type Constraint } from '../constraints.js';
+import { nodeMatches, parseConstraints, type Constraint } from '../constraints.js';
 import { endedByItself, isFinished, isOnNode } from '../task-states.js';
 import type { SlotId } from './new-task.js';
 import type { ServiceContext, ServicePlan } from './plan.js';
@@ -110,3 +110,13 @@ export function nodeProblem(node: NodeObject | undefined, constraints: readonly 
   if (!nodeMatches(constraints, node)) return 'node no longer satisfies the placement constraints';
   return undefined;
 }
+
+/** What is wrong with the node a replicated task was placed on, for `retire`. */
+export const placedTaskProblem =
+  (nodes: ReadonlyMap<string, NodeObject>) =>
+  (task: TaskObject): string | undefined =>
+    task.NodeID ? nodeProblem(nodes.get(task.NodeID), parseConstraints(task.Spec.Placement?.Constraints)) : undefined;
+
+/** The node is ready, active and satisfies the constraints: a global service's task may be created there. */
+export const takesNewTasks = (node: NodeObject | undefined, constraints: readonly Constraint[]): node is NodeObject =>
+  node?.Status.State === 'ready' && node.Spec.Availability === 'active' && !nodeProblem(node, constraints);
