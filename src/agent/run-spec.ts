@@ -52,6 +52,18 @@ export async function buildRunSpec(task: TaskObject, serviceName: string, nodeId
     dnsServer: attachments.find((a) => !task.NetworksAttachments?.find((n) => n.Network.ID === a.networkId)?.Network.Spec.Ingress)?.gateway,
     stopSignal: c.StopSignal ?? 'SIGTERM',
     ...(c.HealthCheck ? { healthCheck: c.HealthCheck } : {}),
+    container: {
+      mounts: c.Mounts,
+      limits: task.Spec.Resources?.Limits,
+      init: c.Init,
+      readOnly: c.ReadOnly,
+      capAdd: c.CapabilityAdd,
+      capDrop: c.CapabilityDrop,
+      ulimits: c.Ulimits,
+      sysctls: c.Sysctls,
+      groups: c.Groups,
+      logDriver: task.Spec.LogDriver,
+    },
     stopGracePeriodMs: (c.StopGracePeriod ?? DEFAULT_GRACE_NS) / 1e6,
     labels: {
       ...(c.Labels ?? {}),

@@ -48,6 +48,22 @@ export interface TaskRunSpec {
   dnsServer?: string;
   /** ContainerSpec.HealthCheck, for executors that run health checks (the docker executor); the image's own when absent. */
   healthCheck?: TaskHealthCheck;
+  /** What a container runtime honours beyond the above (the process runtime ignores it). */
+  container?: ContainerOptions;
+}
+
+/** Container settings from the service, in Docker's shapes. */
+export interface ContainerOptions {
+  mounts?: { Type: 'bind' | 'volume' | 'tmpfs' | 'npipe'; Source?: string; Target: string; ReadOnly?: boolean }[];
+  limits?: { NanoCPUs?: number; MemoryBytes?: number; Pids?: number };
+  init?: boolean;
+  readOnly?: boolean;
+  capAdd?: string[];
+  capDrop?: string[];
+  ulimits?: { Name: string; Soft: number; Hard: number }[];
+  sysctls?: Record<string, string>;
+  groups?: string[];
+  logDriver?: { Name: string; Options?: Record<string, string> };
 }
 
 /** A health check in Docker's shape (durations in nanoseconds): `["NONE"]`, `["CMD", ...]` or `["CMD-SHELL", "..."]`. */

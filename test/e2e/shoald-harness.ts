@@ -15,6 +15,9 @@ export class ShoaldInHost {
     readonly host: HostRef,
     private readonly extraArgs: string[] = [],
   ) {
+    const dir = lab.hostDir(host);
+    this.dataDir = join(dir, 'shoal');
+    this.socket = join(dir, 'shoal.sock');
     // Task namespaces are named after the daemon, not the lab: remove what a killed daemon left.
     lab.onDestroy(() => this.removeTaskNamespaces());
   }
@@ -25,13 +28,8 @@ export class ShoaldInHost {
     for (const ns of names.filter((n) => n.startsWith(prefix))) await exec('ip', ['netns', 'delete', ns], { allowFail: true });
   }
 
-  get dataDir(): string {
-    return join(this.lab.hostDir(this.host), 'shoal');
-  }
-
-  get socket(): string {
-    return join(this.lab.hostDir(this.host), 'shoal.sock');
-  }
+  readonly dataDir: string;
+  readonly socket: string;
 
   async start(): Promise<void> {
     const args = [SHOALD, '--data-dir', this.dataDir, '--api-socket', this.socket, '--log-level', 'debug', ...this.extraArgs];

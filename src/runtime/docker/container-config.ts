@@ -33,6 +33,8 @@ export function sandboxConfig(spec: TaskRunSpec, executor: string, image: string
       ExtraHosts: spec.networks.map((n) => `${hostname}:${n.address.split('/')[0]}`),
       ...(spec.dnsServer ? { Dns: [spec.dnsServer], DnsOptions: ['ndots:0'] } : {}),
       ...(filesVolume ? { Mounts: [{ Type: 'volume', Source: filesVolume, Target: SANDBOX_FILES_DIR }] } : {}),
+      // The sandbox owns the namespaces the task joins, so namespaced sysctls (net.*) are set on it.
+      ...(spec.container?.sysctls ? { Sysctls: spec.container.sysctls } : {}),
     },
   };
 }
@@ -64,9 +66,28 @@ export function taskConfig(
     ...(spec.healthCheck ? { Healthcheck: spec.healthCheck } : {}),
     HostConfig: {
       NetworkMode: `container:${sandboxId}`,
-      Mounts: filesDir
-        ? spec.files.map((f, i) => ({ Type: 'bind' as const, Source: `${filesDir}/${volumeFileName(i)}`, Target: f.target, ReadOnly: true }))
-        : [],
+      Mounts: [
+        ...(spec.container?.mounts ?? []).map((m): Docker.MountSettings => ({ Type: m.Type as Docker.MountType, Source: m.Source ?? '', Target: m.Target, ReadOnly: !!m.ReadOnly })),
+        ...(filesDir ? spec.files.map((f, i) => ({ Type: 'bind' as const, Source: `${filesDir}/${volumeFileName(i)}`, Target: f.target, ReadOnly: true })) : []),
+      ],
+      ...containerLimits(spec.container),
     },
+  };
+}
+
+/** The service's limits, capabilities and the like, as the engine names them. */
+function containerLimits(c: TaskRunSpec['container']): Docker.HostConfig {
+  if (!c) return {};
+  return {
+    ...(c.limits?.NanoCPUs ? { NanoCpus: c.limits.NanoCPUs } : {}),
+    ...(c.limits?.MemoryBytes ? { Memory: c.limits.MemoryBytes } : {}),
+    ...(c.limits?.Pids ? { PidsLimit: c.limits.Pids } : {}),
+    ...(c.init ? { Init: true } : {}),
+    ...(c.readOnly ? { ReadonlyRootfs: true } : {}),
+    ...(c.capAdd?.length ? { CapAdd: c.capAdd } : {}),
+    ...(c.capDrop?.length ? { CapDrop: c.capDrop } : {}),
+    ...(c.ulimits?.length ? { Ulimits: c.ulimits } : {}),
+    ...(c.groups?.length ? { GroupAdd: c.groups } : {}),
+    ...(c.logDriver ? { LogConfig: { Type: c.logDriver.Name, Config: c.logDriver.Options ?? {} } } : {}),
   };
 }

@@ -83,6 +83,44 @@ test("the task's container: in the sandbox's namespace, swarm labels, stop signa
   ]);
 });
 
+test("the service's mounts, limits, init, read-only rootfs, capabilities, ulimits, groups and log driver reach the engine", () => {
+  const c = taskConfig(
+    {
+      ...spec,
+      container: {
+        mounts: [{ Type: 'bind', Source: '/srv/data', Target: '/data', ReadOnly: true }, { Type: 'tmpfs', Target: '/scratch' }],
+        limits: { NanoCPUs: 500_000_000, MemoryBytes: 64 << 20, Pids: 100 },
+        init: true,
+        readOnly: true,
+        capAdd: ['NET_ADMIN'],
+        capDrop: ['MKNOD'],
+        ulimits: [{ Name: 'nofile', Soft: 1024, Hard: 2048 }],
+        groups: ['wheel'],
+        logDriver: { Name: 'json-file', Options: { 'max-size': '10m' } },
+      },
+    },
+    'shoal-1',
+    'sandbox-id',
+    'SIGTERM',
+  );
+  const h = c.HostConfig!;
+  assert.deepEqual(h.Mounts, [
+    { Type: 'bind', Source: '/srv/data', Target: '/data', ReadOnly: true },
+    { Type: 'tmpfs', Source: '', Target: '/scratch', ReadOnly: false },
+  ]);
+  assert.equal(h.NanoCpus, 500_000_000);
+  assert.equal(h.Memory, 64 << 20);
+  assert.equal(h.PidsLimit, 100);
+  assert.equal(h.Init, true);
+  assert.equal(h.ReadonlyRootfs, true);
+  assert.deepEqual([h.CapAdd, h.CapDrop, h.GroupAdd], [['NET_ADMIN'], ['MKNOD'], ['wheel']]);
+  assert.deepEqual(h.Ulimits, [{ Name: 'nofile', Soft: 1024, Hard: 2048 }]);
+  assert.deepEqual(h.LogConfig, { Type: 'json-file', Config: { 'max-size': '10m' } });
+  assert.equal(taskConfig(spec, 'shoal-1', 'sandbox-id', 'SIGTERM').HostConfig!.Init, undefined, 'nothing set when the service sets nothing');
+  const sandbox = sandboxConfig({ ...spec, container: { sysctls: { 'net.ipv4.ip_unprivileged_port_start': '0' } } }, 'shoal-1', 'pause');
+  assert.deepEqual(sandbox.HostConfig!.Sysctls, { 'net.ipv4.ip_unprivileged_port_start': '0' }, 'sysctls go on the sandbox, which owns the network namespace');
+});
+
 test("list filters name this executor's objects, of one task and role when asked", () => {
   assert.deepEqual(ownFilter('shoal-1'), { label: [`${LABEL_EXECUTOR}=shoal-1`] });
   assert.deepEqual(ownFilter('shoal-1', 't1', 'task'), { label: [`${LABEL_EXECUTOR}=shoal-1`, `${LABEL_TASK}=t1`, `${LABEL_ROLE}=task`] });
