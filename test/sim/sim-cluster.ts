@@ -56,8 +56,7 @@ export class SimCluster {
     const entries = bootstrapEntries(ids.map((id) => ({ node: id, context: id })));
     for (const id of ids) {
       const storage = new MemoryStorage();
-      void storage.save({ term: 1, vote: '', commit: entries.length }, entries);
-      storage.syncDelay = (synced) => this.clock.setTimeout(synced, this.rng.int(0, 2));
+      storage.save({ term: 1, vote: '', commit: entries.length }, entries);
       this.nodes.set(id, { id, storage });
     }
   }
@@ -98,8 +97,7 @@ export class SimCluster {
   crash(id: NodeId, why = 'crash'): void {
     const n = this.nodes.get(id)!;
     if (!n.store) return;
-    void n.store.node.stop();
-    n.storage.crash();
+    n.store.node.stop();
     this.net.detach(id);
     n.store = undefined;
     this.events.push(`${this.clock.now()} ${why} ${id}`);
