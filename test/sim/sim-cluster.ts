@@ -45,18 +45,24 @@ export class SimCluster {
   private readonly cut = new Set<string>();
   readonly events: string[] = [];
 
+  /**
+   * `grown`: the cluster starts as its first member alone and `grow()` adds the others one at a
+   * time, as `swarm init` and `swarm join` do; otherwise all are members from the start.
+   */
   constructor(
     seed: number,
     size: number,
     readonly faults: Faults = defaultFaults,
+    grown = false,
   ) {
     this.rng = new Prng(seed);
     this.net = new MemoryNetwork((from, to, deliver) => this.deliver(from, to, deliver));
     const ids = Array.from({ length: size }, (_, i) => `m${i + 1}`);
-    const entries = bootstrapEntries(ids.map((id) => ({ node: id, context: id })));
+    const entries = bootstrapEntries((grown ? ids.slice(0, 1) : ids).map((id) => ({ node: id, context: id })));
     for (const id of ids) {
       const storage = new MemoryStorage();
-      storage.save({ term: 1, vote: '', commit: entries.length }, entries);
+      if (id === ids[0] || !grown) void storage.save({ term: 1, vote: '', commit: entries.length }, entries);
+      storage.syncDelay = (synced) => this.clock.setTimeout(synced, this.rng.int(0, 2));
       this.nodes.set(id, { id, storage });
     }
   }
@@ -94,10 +100,30 @@ export class SimCluster {
     this.events.push(`${this.clock.now()} start ${id}`);
   }
 
+  /** Adds every member but the first through the leader, one membership change at a time. */
+  async grow(): Promise<void> {
+    for (const id of this.ids.slice(1)) {
+      for (let attempt = 1; ; attempt++) {
+        const leader = this.live().find((s) => s.isLeader());
+        try {
+          if (!leader) throw new Error(`no leader to add ${id}`);
+          await this.until(leader.addMember(id, id), 5000);
+          break;
+        } catch (err) {
+          // no leader yet, leadership moved, or the change did not commit in time: try again
+          if (attempt >= 20) throw err;
+          await this.run(50, false);
+        }
+      }
+      this.events.push(`${this.clock.now()} added ${id}`);
+    }
+  }
+
   crash(id: NodeId, why = 'crash'): void {
     const n = this.nodes.get(id)!;
     if (!n.store) return;
-    n.store.node.stop();
+    void n.store.node.stop();
+    n.storage.crash();
     this.net.detach(id);
     n.store = undefined;
     this.events.push(`${this.clock.now()} ${why} ${id}`);

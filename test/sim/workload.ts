@@ -45,13 +45,16 @@ const read = (store: RaftStore, key: string): string | undefined => store.view((
  * must be linearizable. Safety invariants are checked after every simulated millisecond.
  */
 export async function simulate(o: SimOptions): Promise<SimResult> {
-  const sim = new SimCluster(o.seed, o.size, o.faults ?? defaultFaults);
+  // Every other seed, the cluster grows from one member, so membership changes are replayed on restarts.
+  const grown = o.seed % 2 === 0;
+  const sim = new SimCluster(o.seed, o.size, o.faults ?? defaultFaults, grown);
   const history: Op[] = [];
   const keys = Array.from({ length: o.keys ?? 3 }, (_, i) => `k${i}`);
   let running = true;
   const sleep = (ms: number): Promise<void> => new Promise((r) => sim.clock.setTimeout(r, ms));
   try {
     await sim.startAll();
+    if (grown) await sim.grow();
     const client = async (c: number): Promise<void> => {
       let n = 0;
       while (running) {
@@ -111,7 +114,7 @@ export async function simulate(o: SimOptions): Promise<SimResult> {
     return { ops: history.length, acknowledgedWrites: history.filter((h) => h.kind === 'write' && h.ret !== Infinity).length, leaders: leaders.length, finalIndex: live[0]!.status().applied };
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
-    e.message = `seed ${o.seed} (${o.size} members): ${e.message}\nlast events: ${sim.events.slice(-15).join('; ')}`;
+    e.message = `seed ${o.seed} (${o.size} members${grown ? ', grown from one' : ''}): ${e.message}\nlast events: ${sim.events.slice(-15).join('; ')}`;
     throw e;
   } finally {
     running = false;

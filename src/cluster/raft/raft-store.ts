@@ -69,6 +69,8 @@ export class RaftStore implements Store {
   private readonly listeners = new Set<(events: StoreEvent[]) => void>();
   private readonly leadershipListeners = new Set<(isLeader: boolean) => void>();
   private readonly waiters = new Map<string, Waiter>();
+  /** Writes this member forwarded to the leader and waits for, by command ID: true once applied. */
+  private readonly forwarded = new Map<string, boolean>();
   /** Callbacks re-checked whenever something is applied or leadership changes. */
   private readonly wakeups = new Set<() => void>();
   private queue: Promise<unknown> = Promise.resolve();
@@ -142,7 +144,7 @@ export class RaftStore implements Store {
     if (this.closed) return;
     this.closed = true;
     await this.queue;
-    this.node.stop();
+    await this.node.stop();
     await this.opts.transport.close();
     this.opts.storage.close();
     this.failAll(closedError());
@@ -213,20 +215,29 @@ export class RaftStore implements Store {
   private async runUpdate<R>(fn: (tx: WriteTx) => R): Promise<R> {
     for (let attempt = 1; ; attempt++) {
       if (this.closed) throw closedError();
-      await this.waitFor(() => this.isWritableLeader() || this.leader() !== undefined, 'a leader');
+      // A member just elected leads before its first entry is applied: it then waits, it does not forward to itself.
+      await this.waitFor(() => this.isWritableLeader() || (this.leader() !== undefined && this.leader() !== this.opts.id), 'a leader');
       if (this.isWritableLeader()) return this.proposeLocal(fn);
       const tx = new Transaction(this.state.reader(), this.state.index, () => this.timestamp());
       const result = fn(tx);
       const changes = tx.changes();
       if (changes.length === 0) return result;
-      const reply = await this.forward(this.command(tx));
-      if ('index' in reply) {
-        await this.waitFor(() => this.state.index >= reply.index, 'applying the write here');
-        return result;
+      const cmd = this.command(tx);
+      this.forwarded.set(cmd.id, false);
+      try {
+        const reply = await this.forward(cmd);
+        if ('index' in reply) {
+          await this.waitFor(() => this.state.index >= reply.index, 'applying the write here');
+          return result;
+        }
+        if (attempt === FORWARD_TRIES) throw new ShoalError('conflict', `update conflicted ${attempt} times: ${reply.conflict}`);
+        this.opts.log.debug({ node: this.opts.id, conflict: reply.conflict }, 'forwarded write conflicted; catching up and running it again');
+        await this.waitFor(() => this.state.index >= reply.latest, 'catching up with the leader');
+        // A copy of the request delivered twice conflicts with the first copy's own write: that one counts.
+        if (this.forwarded.get(cmd.id)) return result;
+      } finally {
+        this.forwarded.delete(cmd.id);
       }
-      if (attempt === FORWARD_TRIES) throw new ShoalError('conflict', `update conflicted ${attempt} times: ${reply.conflict}`);
-      this.opts.log.debug({ node: this.opts.id, conflict: reply.conflict }, 'forwarded write conflicted; catching up and running it again');
-      await this.waitFor(() => this.state.index >= reply.latest, 'catching up with the leader');
     }
   }
 
@@ -308,6 +319,7 @@ export class RaftStore implements Store {
     } else {
       const cmd = decodeCommand(e.data);
       const r = this.state.apply(e.index, cmd);
+      if ('events' in r && this.forwarded.has(cmd.id)) this.forwarded.set(cmd.id, true);
       const w = this.waiters.get(cmd.id);
       if (w) {
         this.waiters.delete(cmd.id);

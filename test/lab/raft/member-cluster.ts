@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, closeSync, rmSync, readFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -8,7 +9,8 @@ import { sleep } from '../../../src/util/clock.js';
 
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), 'member-main.js');
 
-async function freePort(): Promise<number> {
+/** A TCP port free on loopback right now. */
+export async function freePort(): Promise<number> {
   const srv = createServer();
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   const port = (srv.address() as { port: number }).port;
@@ -36,6 +38,7 @@ export interface MemberStatus {
 /** Raft members as separate processes on loopback, each with its own data directory; `destroy` kills and removes all. */
 export class MemberCluster {
   readonly members: Member[] = [];
+  private readonly agent = new Agent({ keepAlive: true });
   private readonly root = mkdtempSync(join(tmpdir(), 'shoal-raft-procs-'));
 
   static async create(size: number, env: NodeJS.ProcessEnv = {}): Promise<MemberCluster> {
@@ -74,9 +77,25 @@ export class MemberCluster {
     await exited;
   }
 
-  async call(id: string, path: string): Promise<{ status: number; body: Record<string, unknown> }> {
-    const res = await fetch(`http://127.0.0.1:${this.member(id).httpPort}${path}`, { method: path.startsWith('/write') ? 'POST' : 'GET', signal: AbortSignal.timeout(8000) });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  /** One request to a member's HTTP interface, on a kept-alive connection (cheaper for the client than fetch, which matters in the bench). */
+  call(id: string, path: string): Promise<{ status: number; body: Record<string, unknown> }> {
+    return new Promise((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: this.member(id).httpPort, path, method: path.startsWith('/write') ? 'POST' : 'GET', agent: this.agent, timeout: 8000 }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (b: Buffer) => chunks.push(b));
+        res.on('end', () => {
+          try {
+            resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> });
+          } catch (err) {
+            reject(err instanceof Error ? err : new Error(String(err)));
+          }
+        });
+        res.on('error', reject);
+      });
+      req.on('timeout', () => req.destroy(new Error(`${path} on ${id}: no answer within 8 s`)));
+      req.on('error', reject);
+      req.end();
+    });
   }
 
   async status(id: string): Promise<MemberStatus | undefined> {
@@ -107,6 +126,7 @@ export class MemberCluster {
       if (m.proc) m.proc.kill('SIGCONT');
       await this.kill(m.id);
     }
+    this.agent.destroy();
     rmSync(this.root, { recursive: true, force: true });
   }
 }

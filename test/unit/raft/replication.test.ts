@@ -110,7 +110,7 @@ test('flow control: at most maxInflight appends go out to a silent follower', ()
   for (let i = 0; i < 10; i++) {
     a.propose(String(i));
     appsToB += a.ready().messages.filter((m) => m.type === 'app' && m.to === 'b').length;
-    a.advance({ entries: [], committed: [], messages: [], readStates: [] });
+    a.advance({ sendNow: false, entries: [], committed: [], messages: [], readStates: [] });
   }
   assert.equal(appsToB, 3);
   assert.equal(a.status().progress['b']!.state, 'replicate');
@@ -128,4 +128,17 @@ test('a rejected append makes the leader probe back a whole term at a time to th
   net.settle();
   appsToC = net.node('c').log.lastIndex();
   assert.equal(appsToC, net.node('a').log.lastIndex());
+});
+
+test('a lost acknowledgement: the next heartbeat has the leader ask again, and the entry commits', () => {
+  const net = new TestNetwork(['a', 'b']);
+  net.campaign('a');
+  const a = net.node('a');
+  net.ignore.add('appResp');
+  net.propose('a', 'x');
+  assert.ok(a.log.committed < a.log.lastIndex());
+  net.ignore.delete('appResp');
+  net.tick('a');
+  assert.equal(a.log.committed, a.log.lastIndex());
+  assert.deepEqual(datas(net.applied.get('b')!), ['x']);
 });

@@ -1,0 +1,79 @@
+import { summarize, timeMs } from './stats.js';
+
+/** One write to a replicated store, named by its key. */
+export type Write = (key: string) => Promise<void>;
+
+export const IN_FLIGHT = 64;
+
+export const p99 = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(0.99 * xs.length) - 1)]!;
+
+/** Writes `total` keys `<prefix><i>` with `inFlight` writers; the latency of each. */
+async function writeMany(write: Write, prefix: string, total: number, inFlight: number): Promise<number[]> {
+  const times: number[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (next < total) {
+        const i = next++;
+        times.push(await timeMs(() => write(`${prefix}${i}`)));
+      }
+    }),
+  );
+  return times;
+}
+
+/**
+ * The write workload of one system, gathered over rounds: writes one at a time, then writes with
+ * 64 in flight. Rounds of the systems compared alternate, so a spell of load from elsewhere on
+ * the machine falls on both.
+ */
+export class WriteLoad {
+  readonly sequential: number[] = [];
+  readonly pipelined: number[] = [];
+  private pipelinedWallMs = 0;
+  private clientCpuUs = 0;
+
+  constructor(
+    readonly name: string,
+    private readonly write: Write,
+  ) {}
+
+  /** Node's JIT compiles the hot paths (of Shoal's members and of both clients) only after a few thousand calls. */
+  async warmUp(writes: number): Promise<void> {
+    await writeMany(this.write, 'warm', writes, IN_FLIGHT);
+    await writeMany(this.write, 'warmseq', 100, 1);
+  }
+
+  async round(r: number, sequential: number): Promise<void> {
+    this.sequential.push(...(await writeMany(this.write, `seq${r}-`, sequential, 1)));
+    const cpu = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    this.pipelined.push(...(await writeMany(this.write, `par${r}-`, sequential * 4, IN_FLIGHT)));
+    this.pipelinedWallMs += Number(process.hrtime.bigint() - t0) / 1e6;
+    const { user, system } = process.cpuUsage(cpu);
+    this.clientCpuUs += user + system;
+  }
+
+  /** Wall time of the pipelined writes per 1,000 (the inverse of their throughput). */
+  get per1000Pipelined(): number {
+    return (this.pipelinedWallMs / this.pipelined.length) * 1000;
+  }
+
+  line(): string {
+    const seqSecs = this.sequential.reduce((a, b) => a + b, 0) / 1000;
+    return (
+      `${this.name}: sequential ${(this.sequential.length / seqSecs).toFixed(0)} writes/s (p50 ${summarize(this.sequential).median} ms, p99 ${p99(this.sequential).toFixed(2)} ms); ` +
+      `${IN_FLIGHT} in flight ${(1e6 / this.per1000Pipelined).toFixed(0)} writes/s (p50 ${summarize(this.pipelined).median} ms, p99 ${p99(this.pipelined).toFixed(2)} ms; ` +
+      `the client's CPU ${(this.clientCpuUs / this.pipelined.length).toFixed(0)} µs per write)`
+    );
+  }
+
+  /** This system over a baseline: throughput with 64 in flight, and sequential p50 and p99. */
+  versus(base: WriteLoad): string {
+    const r = (a: number, b: number): string => `${(a / b).toFixed(2)}×`;
+    return (
+      `${this.name}/${base.name}: ${IN_FLIGHT}-in-flight throughput ${r(base.per1000Pipelined, this.per1000Pipelined)}, ` +
+      `sequential p50 ${r(summarize(this.sequential).median, summarize(base.sequential).median)}, p99 ${r(p99(this.sequential), p99(base.sequential))} (latencies: lower is better)`
+    );
+  }
+}
