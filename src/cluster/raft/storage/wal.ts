@@ -1,11 +1,11 @@
-import { closeSync, fdatasync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../../../util/logger.js';
 import { syncDir } from '../../store/durable-file.js';
 import type { Entry, HardState } from '../core/types.js';
 import type { DataKey } from './encryption.js';
 import { decodeRecord, encodeRecord } from './records.js';
-import { emptyHardState, mustSync } from './types.js';
+import { emptyHardState } from './types.js';
 
 /** One durable write: entries (possibly replacing a suffix) and the hard state after them. */
 interface WalRecord {
@@ -31,7 +31,7 @@ function parseSegment(name: string): Segment | undefined {
 
 /**
  * The write-ahead log: segment files of checksummed, encrypted records, each write fdatasynced
- * before it counts as done. On open, a torn or corrupt tail of the last segment (a crash mid-write:
+ * before it returns. On open, a torn or corrupt tail of the last segment (a crash mid-write:
  * never acknowledged) is cut off; damage in an older segment is refused.
  */
 export class Wal {
@@ -92,23 +92,18 @@ export class Wal {
   }
 
   /**
-   * Writes one record at once; resolves when an fdatasync (on libuv's thread pool, so the event
-   * loop goes on meanwhile) made it durable. A record that only moves the commit index is not
-   * synced (a restart learns the rest again from the leader), as etcd's MustSync does; it is
-   * still written, since a restarted member knows its membership from the entries it applies.
+   * Appends one record; fdatasyncs it unless it only moves the commit index (which a restart
+   * learns again from the leader), as etcd's MustSync does.
    */
-  append(hardState: HardState | undefined, entries: readonly Entry[]): Promise<void> {
-    if (!hardState && entries.length === 0) return Promise.resolve();
+  append(hardState: HardState | undefined, entries: readonly Entry[]): void {
+    if (!hardState && entries.length === 0) return;
     const rec: WalRecord = {};
     if (entries.length) rec.e = [...entries];
     if (hardState) rec.h = hardState;
-    const sync = mustSync(this.hardState, hardState, entries);
-    this.write(rec, false);
+    const mustSync = entries.length > 0 || (hardState !== undefined && (hardState.term !== this.hardState.term || hardState.vote !== this.hardState.vote));
+    this.write(rec, mustSync);
     if (entries.length) this.lastIndex = entries[entries.length - 1]!.index;
     if (hardState) this.hardState = hardState;
-    if (!sync) return Promise.resolve();
-    const fd = this.fd;
-    return new Promise((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
   }
 
   /** Records that the log now starts after a snapshot installed from the leader. */
