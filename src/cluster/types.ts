@@ -70,6 +70,8 @@ export interface NodeObject extends Meta {
   ManagerStatus?: { Leader?: boolean; Reachability: 'unknown' | 'unreachable' | 'reachable'; Addr: string };
   /** The host's own address on each overlay network (its bridge and the gateway of its tasks). */
   Attachments?: { NetworkID: string; Addr: string }[];
+  /** Internal: the store version at which an operator last changed `Spec` (never shown by the API). */
+  SpecVersion?: { Index: number };
 }
 
 // ---------- services and tasks ----------

@@ -5,16 +5,17 @@ import type { NodeSpec } from '../../cluster/types.js';
 import { managerStore, update, view, type RequestContext } from '../context.js';
 import { readJson, sendEmpty, sendJson } from '../http.js';
 import { boolParam, versionParam } from '../query.js';
+import { shapeNode } from '../shape/node.js';
 import type { Route } from '../router.js';
 import { nodeSpecSchema } from '../schemas.js';
 
 async function list(ctx: RequestContext): Promise<void> {
   const filters = parseFilters(ctx.query.get('filters'));
-  sendJson(ctx.res, 200, view(ctx, (tx) => listNodes(tx, filters)));
+  sendJson(ctx.res, 200, view(ctx, (tx) => listNodes(tx, filters).map(shapeNode)));
 }
 
 async function inspect(ctx: RequestContext): Promise<void> {
-  sendJson(ctx.res, 200, view(ctx, (tx) => resolve(tx, 'nodes', ctx.params['id']!)));
+  sendJson(ctx.res, 200, view(ctx, (tx) => shapeNode(resolve(tx, 'nodes', ctx.params['id']!))));
 }
 
 async function updateRoute(ctx: RequestContext): Promise<void> {

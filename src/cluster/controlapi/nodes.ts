@@ -12,12 +12,19 @@ const MEMBERSHIPS = ['accepted', 'pending'];
 
 const isManager = (n: NodeObject): boolean => n.Spec.Role === 'manager' || n.ManagerStatus !== undefined;
 
-/** Sets a node's availability, role, labels and name; demoting the last manager is refused. */
+/**
+ * Sets a node's availability, role, labels and name; demoting the last manager is refused.
+ * The `version` guards the spec only: a node's status and manager status change on their own
+ * (heartbeats, a new leader), and an update read before such a change is still accepted as long
+ * as nobody changed the spec since. Swarm refuses it, and `docker node promote` right after a
+ * join then fails with "update out of sequence".
+ */
 export function updateNode(tx: WriteTx, ref: string, version: number, spec: NodeSpec): NodeObject {
   const node = resolve(tx, 'nodes', ref);
   if (!ROLES.includes(spec.Role)) throw invalidArgument(`invalid Role: "${spec.Role ?? ''}"`);
   if (!AVAILABILITIES.includes(spec.Availability)) throw invalidArgument(`invalid Availability: "${spec.Availability ?? ''}"`);
-  checkVersion(node, version);
+  const specChangedAt = node.SpecVersion?.Index ?? 0;
+  if (version < specChangedAt || version > node.Version.Index) checkVersion(node, version);
   if (node.Spec.Role === 'manager' && spec.Role === 'worker') {
     const managers = tx.list('nodes').filter((n) => n.Spec.Role === 'manager');
     if (managers.length <= 1) throw rpcError('FailedPrecondition', 'attempting to demote the last manager of the swarm');
@@ -25,6 +32,7 @@ export function updateNode(tx: WriteTx, ref: string, version: number, spec: Node
   const next: NodeObject = structuredClone(node);
   next.Spec = { ...spec, Labels: spec.Labels ?? {} };
   if (!spec.Name) delete next.Spec.Name;
+  next.SpecVersion = { Index: tx.index + 1 };
   return tx.update('nodes', next);
 }
 

@@ -35,6 +35,32 @@ test('node update: availability and labels with the current version; the last ma
   await close();
 });
 
+test('node update: a status change since the read does not make it stale; a spec change does', async () => {
+  const { store, close } = await openStore();
+  const read = store.view((tx) => tx.get('nodes', NODE_ID)!);
+  // A heartbeat or a new leader rewrites the node's status after the operator read it.
+  await store.update((tx) => {
+    const n = structuredClone(tx.get('nodes', NODE_ID)!);
+    n.Status = { ...n.Status, Message: 'heartbeat' };
+    tx.update('nodes', n);
+  });
+  const labelled = await store.update((tx) => updateNode(tx, NODE_ID, read.Version.Index, { Labels: { zone: 'a' }, Role: 'manager', Availability: 'active' }));
+  assert.deepEqual([labelled.Spec.Labels, labelled.Status.Message], [{ zone: 'a' }, 'heartbeat']);
+  // The earlier read is now older than the operator's own change: refused.
+  await rejects(
+    () => store.update((tx) => updateNode(tx, NODE_ID, read.Version.Index, { Labels: {}, Role: 'manager', Availability: 'drain' })),
+    500,
+    'rpc error: code = Unknown desc = update out of sequence',
+  );
+  // A version the node never had is refused too.
+  await rejects(
+    () => store.update((tx) => updateNode(tx, NODE_ID, labelled.Version.Index + 5, { Labels: {}, Role: 'manager', Availability: 'drain' })),
+    500,
+    'rpc error: code = Unknown desc = update out of sequence',
+  );
+  await close();
+});
+
 test('node remove: never a manager, an up worker only with force; node filters', async () => {
   const { store, close } = await openStore();
   const worker: NodeObject = {
