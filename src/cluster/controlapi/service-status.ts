@@ -8,23 +8,28 @@ export interface ServiceStatus {
   CompletedTasks: number;
 }
 
-/** Counts a service's tasks: running ones on live nodes, the number wanted, and (for jobs) completed ones. */
+/**
+ * Counts a service's tasks as swarmkit's ListServiceStatuses does: running ones (on live nodes),
+ * the number wanted and, for jobs, the completed ones of the current run. Replicated services
+ * want their replicas, replicated jobs their MaxConcurrent; global services one per task meant to
+ * run, global jobs one per task meant to run that has not completed yet. The docker CLI prints a
+ * global job as `running/desired (completed/desired+completed completed)`.
+ */
 export function serviceStatus(tx: ReadTx, service: ServiceObject): ServiceStatus {
-  const tasks = tx.find('tasks', 'service', service.ID);
-  const onLiveNode = (t: TaskObject): boolean => !t.NodeID || tx.get('nodes', t.NodeID)?.Status.State !== 'down';
-  const running = tasks.filter((t) => t.Status.State === 'running' && t.DesiredState === 'running' && onLiveNode(t)).length;
-  const completed = tasks.filter((t) => t.Status.State === 'complete').length;
   const mode = service.Spec.Mode;
+  const isJob = Boolean(mode.ReplicatedJob || mode.GlobalJob);
+  const run = service.SpecVersion?.Index;
+  // A job's tasks of earlier runs (spec versions) count for nothing.
+  const tasks = tx.find('tasks', 'service', service.ID).filter((t) => !isJob || t.SpecVersion?.Index === run);
+  const onLiveNode = (t: TaskObject): boolean => !t.NodeID || tx.get('nodes', t.NodeID)?.Status.State !== 'down';
+  // A task being shut down (an update replacing it, a drained node) no longer counts.
+  const meantToRun = (t: TaskObject): boolean => t.DesiredState === 'running' || t.DesiredState === 'complete';
+  const running = tasks.filter((t) => t.Status.State === 'running' && meantToRun(t) && onLiveNode(t)).length;
+  const completed = isJob ? tasks.filter((t) => t.Status.State === 'complete').length : 0;
   let desired: number;
   if (mode.Replicated) desired = mode.Replicated.Replicas ?? 1;
-  else if (mode.ReplicatedJob) {
-    const total = mode.ReplicatedJob.TotalCompletions ?? 1;
-    desired = Math.max(0, Math.min(mode.ReplicatedJob.MaxConcurrent ?? 1, total - completed));
-  } else {
-    // Global services want one task on each node that should run one.
-    const wanted = mode.GlobalJob ? 'complete' : 'running';
-    desired = tasks.filter((t) => t.DesiredState === wanted && onLiveNode(t)).length;
-  }
-  const isJob = Boolean(mode.ReplicatedJob || mode.GlobalJob);
-  return { RunningTasks: running, DesiredTasks: desired, CompletedTasks: isJob ? completed : 0 };
+  else if (mode.ReplicatedJob) desired = mode.ReplicatedJob.MaxConcurrent ?? 1;
+  else if (mode.GlobalJob) desired = tasks.filter((t) => meantToRun(t) && t.Status.State !== 'complete').length;
+  else desired = tasks.filter(meantToRun).length;
+  return { RunningTasks: running, DesiredTasks: desired, CompletedTasks: completed };
 }

@@ -5,9 +5,10 @@ import { createSecret } from '../../../src/cluster/controlapi/secrets.js';
 import { withServiceDefaults } from '../../../src/cluster/controlapi/service-defaults.js';
 import { createService, listServices, removeService, updateService } from '../../../src/cluster/controlapi/services.js';
 import { parseFilters } from '../../../src/cluster/controlapi/filters.js';
-import type { ServiceSpec } from '../../../src/cluster/types.js';
+import { serviceStatus } from '../../../src/cluster/controlapi/service-status.js';
+import type { ServiceSpec, TaskState } from '../../../src/cluster/types.js';
 import { rejects } from './assert-error.js';
-import { cliServiceSpec, openStore } from './fixture.js';
+import { cliServiceSpec, openStore, runningTask } from './fixture.js';
 
 const now = '2026-11-21T22:39:13.643687154Z';
 
@@ -176,5 +177,29 @@ test('a secret the spec names must exist by ID and name', async () => {
     400,
     "rpc error: code = InvalidArgument desc = secret references 's1' and 's1' have a conflicting target: 's1'",
   );
+  await close();
+});
+
+test('service status counts as swarmkit does: global jobs want the tasks not yet completed, replicated jobs MaxConcurrent', async () => {
+  const { store, close } = await openStore();
+  const statusOf = (name: string, mode: ServiceSpec['Mode'], states: TaskState[]) =>
+    store.update((tx) => {
+      const service = createService(tx, cliServiceSpec(name, { Mode: mode }));
+      states.forEach((state, i) => tx.create('tasks', runningTask(service.ID, i + 1, service, state)));
+      return serviceStatus(tx, tx.get('services', service.ID)!);
+    });
+  // docker service ls prints a global job as running/desired (completed/desired+completed completed).
+  assert.deepEqual(await statusOf('gjob', { GlobalJob: {} }, ['running', 'complete', 'complete']), { RunningTasks: 1, DesiredTasks: 1, CompletedTasks: 2 });
+  assert.deepEqual(await statusOf('gjob-done', { GlobalJob: {} }, ['complete', 'complete', 'complete']), { RunningTasks: 0, DesiredTasks: 0, CompletedTasks: 3 });
+  assert.deepEqual(await statusOf('rjob', { ReplicatedJob: { MaxConcurrent: 2, TotalCompletions: 5 } }, ['running', 'complete']), { RunningTasks: 1, DesiredTasks: 2, CompletedTasks: 1 });
+  assert.deepEqual(await statusOf('glob', { Global: {} }, ['running', 'starting']), { RunningTasks: 1, DesiredTasks: 2, CompletedTasks: 0 });
+  // A job run again (service update: a new spec version) counts only the tasks of the new run.
+  const rerun = await store.update((tx) => {
+    const s = tx.find('services', 'name', 'gjob-done')[0]!;
+    const next = updateService(tx, s.ID, s.Version.Index, { ...s.Spec, Labels: { run: '2' } }, { rollback: false, now });
+    tx.create('tasks', runningTask(next.ID, 9, next, 'running'));
+    return serviceStatus(tx, tx.get('services', next.ID)!);
+  });
+  assert.deepEqual(rerun, { RunningTasks: 1, DesiredTasks: 1, CompletedTasks: 0 });
   await close();
 });
