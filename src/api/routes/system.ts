@@ -1,7 +1,7 @@
 import { parseFilters } from '../../cluster/controlapi/filters.js';
 import { invalidArgument } from '../../util/errors.js';
 import type { RequestContext } from '../context.js';
-import { checkEventFilters, eventMatches, type DockerEvent } from '../events.js';
+import { checkEventFilters, eventLine, eventMatches, parseNano, type StreamEvent } from '../events.js';
 import { sendJson } from '../http.js';
 import type { Route } from '../router.js';
 import { swarmInfo, systemInfo } from '../shape/info.js';
@@ -61,14 +61,18 @@ async function info(ctx: RequestContext): Promise<void> {
   sendJson(ctx.res, 200, systemInfo(backend.host(), swarmInfo(state, store), images, ctx.events.listenerCount));
 }
 
-/** Docker's `since`/`until`: unix seconds with an optional fraction (the CLI converts durations and dates). */
-function parseTimestamp(value: string | null, name: string): number | undefined {
+/** Docker's `since`/`until`: unix seconds with an optional fraction (the CLI converts durations and dates), or a cursor. */
+function parseTimestamp(value: string | null, name: string): bigint | undefined {
   if (value === null || value === '') return undefined;
-  if (!/^\d+(\.\d{1,9})?$/.test(value)) throw invalidArgument(`invalid ${name} timestamp '${value}': use unix seconds, e.g. 1700000000.5`);
-  return Math.round(Number(value) * 1e9);
+  const nano = parseNano(value);
+  if (nano === undefined) throw invalidArgument(`invalid ${name} timestamp '${value}': use unix seconds, e.g. 1700000000.5, or an event's cursor`);
+  return nano;
 }
 
-/** `GET /events`: past events from `since`, then new ones as they happen, until `until` or the client leaves. */
+/**
+ * `GET /events`: past events from `since` (a resync event first when some are no longer kept), then
+ * new ones as they happen, until `until` or the client leaves.
+ */
 async function events(ctx: RequestContext): Promise<void> {
   const filters = parseFilters(ctx.query.get('filters'));
   checkEventFilters(filters);
@@ -77,11 +81,15 @@ async function events(ctx: RequestContext): Promise<void> {
   const { res } = ctx;
   res.writeHead(200, { 'Content-Type': 'application/json' });
   res.flushHeaders();
-  const send = (e: DockerEvent): void => {
-    if (eventMatches(e, filters) && (until === undefined || e.timeNano <= until)) res.write(`${JSON.stringify(e)}\n`);
+  const send = (e: StreamEvent): void => {
+    if (eventMatches(e, filters) && (until === undefined || e.event.timeNano <= until)) res.write(eventLine(e.event));
   };
-  if (since !== undefined) for (const e of ctx.events.past(since)) send(e);
-  const untilMs = until === undefined ? undefined : until / 1e6 - Date.now();
+  if (since !== undefined) {
+    const replay = ctx.events.replay(since);
+    if (replay.resync) res.write(eventLine(replay.resync.event));
+    for (const e of replay.events) send(e);
+  }
+  const untilMs = until === undefined ? undefined : Number(until / 1_000_000n) - Date.now();
   if (untilMs !== undefined && untilMs <= 0) {
     res.end();
     return;

@@ -12,6 +12,8 @@ export interface Command {
   reads: [TableName, string, number][];
   /** Tables listed or searched: none may have changed after `at`. */
   scans: TableName[];
+  /** Unix ms at which it was proposed: the time of its events, the same on every manager (absent in older logs). */
+  ts?: number;
 }
 
 export const encodeCommand = (c: Command): string => JSON.stringify(c);

@@ -275,7 +275,7 @@ export class RaftStore implements Store {
   private command(tx: Transaction): Command {
     const reads: Command['reads'] = [];
     for (const [table, ids] of tx.observed) for (const [id, version] of ids) reads.push([table, id, version]);
-    return { id: `${this.opts.id}/${this.incarnation}/${++this.seq}`, at: tx.index, changes: tx.changes(), reads, scans: [...tx.scanned] as TableName[] };
+    return { id: `${this.opts.id}/${this.incarnation}/${++this.seq}`, at: tx.index, changes: tx.changes(), reads, scans: [...tx.scanned] as TableName[], ts: this.opts.clock.now() };
   }
 
   private async forward(cmd: Command): Promise<ForwardReply> {
@@ -327,7 +327,10 @@ export class RaftStore implements Store {
         if ('conflict' in r) w.reject(new ShoalError('conflict', `update conflicted at commit: ${r.conflict}`));
         else w.resolve();
       }
-      if ('events' in r) notifyWatchers(this.listeners, r.events, this.opts.log);
+      if ('events' in r) {
+        if (cmd.ts !== undefined) for (const ev of r.events) ev.time = cmd.ts;
+        notifyWatchers(this.listeners, r.events, this.opts.log);
+      }
       else this.opts.log.warn({ node: this.opts.id, index: e.index, conflict: r.conflict }, 'a committed write did not hold at apply; it was skipped on every manager');
     }
     this.overlay.appliedTo(e.index);

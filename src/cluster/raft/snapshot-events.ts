@@ -10,10 +10,10 @@ export function snapshotEvents(before: Tables, after: Tables, index: number): St
     const now = after.table(table).rows;
     for (const [id, obj] of now) {
       const prev = old.get(id);
-      if (!prev) events.push({ table, action: 'create', object: obj, index });
-      else if (prev.Version.Index !== obj.Version.Index) events.push({ table, action: 'update', object: obj, old: prev, index });
+      if (!prev) events.push({ table, action: 'create', object: obj, index, fromSnapshot: true });
+      else if (prev.Version.Index !== obj.Version.Index) events.push({ table, action: 'update', object: obj, old: prev, index, fromSnapshot: true });
     }
-    for (const [id, prev] of old) if (!now.has(id)) events.push({ table, action: 'remove', object: prev, old: prev, index });
+    for (const [id, prev] of old) if (!now.has(id)) events.push({ table, action: 'remove', object: prev, old: prev, index, fromSnapshot: true });
   }
   return events;
 }

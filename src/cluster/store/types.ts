@@ -12,6 +12,10 @@ export interface StoreEvent<T extends TableName = TableName> {
   old?: TableTypes[T];
   /** The store index of the transaction that made the change. */
   index: number;
+  /** Unix ms at which the transaction was proposed (replicated: the same on every manager); absent when unknown. */
+  time?: number;
+  /** True when the change comes from replacing the state with a snapshot (the changes in between are unknown). */
+  fromSnapshot?: boolean;
 }
 
 /** Secondary indexes each table keeps; `find(table, index, value)` looks them up. */
