@@ -2,7 +2,7 @@ import type { Logger } from '../util/logger.js';
 import { errorMessage } from '../util/errors.js';
 import type { EndpointTable } from '../cluster/endpoints/types.js';
 import type { Overlay } from '../mesh/overlay/overlay.js';
-import { DnsServer, dnsListenHosts } from '../dns/index.js';
+import type { DnsServer } from '../dns/index.js';
 import type { DataPlane } from '../mesh/dataplane/index.js';
 
 export interface EndpointApplierOptions {
@@ -47,8 +47,8 @@ export class EndpointApplier {
       try {
         await this.o.overlay.apply(table);
         await this.o.mesh.apply(table);
+        // DNS listeners follow the overlay's networks (Overlay onNetworks), not the table.
         this.o.dns.apply(table);
-        await this.o.dns.setListeners(dnsListenHosts(table, this.o.nodeId), 53);
         this.applied = table.version;
         this.o.log.debug({ version: table.version }, 'endpoint table applied');
       } catch (err) {

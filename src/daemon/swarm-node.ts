@@ -197,7 +197,13 @@ export class SwarmNode {
   private async startAgent(): Promise<void> {
     const { log, clock, dataDir, executor } = this.deps;
     const { nodeId } = this.state;
-    this.overlay = new Overlay({ nodeId, underlayAddr: this.state.advertiseAddr, log });
+    this.overlay = new Overlay({
+      nodeId,
+      underlayAddr: this.state.advertiseAddr,
+      log,
+      onNetworks: (addresses) =>
+        this.dns!.setListeners(addresses, 53).catch((err: unknown) => log.warn({ component: 'dns', addresses, err: errorMessage(err) }, 'the DNS server could not listen on every overlay address')),
+    });
     this.mesh = await createDataPlane({ kind: this.deps.dataplane, nodeId, log: log.child({ component: 'mesh' }) });
     this.dns = new DnsServer({ log: log.child({ component: 'dns' }) });
     await this.dns.start({ listen: [] });

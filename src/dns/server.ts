@@ -122,7 +122,7 @@ export class DnsServer {
 
   /**
    * Listens on exactly `hosts` at `port` (the host's overlay addresses as networks come and go:
-   * see dnsListenHosts): new ones are bound, others closed. Every address is tried; if some could
+   * see Overlay's onNetworks): new ones are bound, others closed. Every address is tried; if some could
    * not be bound (not configured yet), rejects with their errors afterwards.
    */
   async setListeners(hosts: readonly string[], port: number): Promise<void> {

@@ -22,6 +22,12 @@ export interface OverlayOptions {
   vxlanPort?: number;
   /** Where commands run; by default in this process's network namespace. */
   run?: CommandRunner;
+  /**
+   * Called after every change, inside it, with this host's address on each network here that
+   * publishes names (all but ingress): the embedded DNS listens there. A task being attached
+   * starts only after this returned, so its first query finds a server.
+   */
+  onNetworks?: (hostAddresses: string[]) => Promise<void>;
 }
 
 /** Host-wide settings the overlay relies on, set explicitly: new namespaces copy some from the root one. */
@@ -156,6 +162,7 @@ export class Overlay {
       this.isolation = rules;
     }
     this.logChanges(plan, t0, programmed);
+    await this.o.onNetworks?.(nets.filter((n) => !n.ingress).map((n) => n.hostAddress.split('/')[0]!).sort());
   }
 
   private async setSysctls(plan: OverlayPlan): Promise<void> {
