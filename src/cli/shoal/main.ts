@@ -1,84 +1,76 @@
-import { parseArgs } from 'node:util';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { parseArgs, type FlagSpec } from './args.js';
 import { EngineClient } from './engine-client.js';
+import { dispatch, entriesHelp } from './command.js';
+import { COMMANDS } from './commands/index.js';
 import { errorMessage } from '../../util/errors.js';
 import { SHOAL_VERSION } from '../../version.js';
 
 const DEFAULT_HOST = 'unix:///run/shoal/shoal.sock';
+const certDir = process.env.SHOAL_CERT_PATH ?? join(homedir(), '.shoal');
 
-const USAGE = `Usage:  shoal [OPTIONS] COMMAND
+const GLOBAL_FLAGS: FlagSpec[] = [
+  { name: 'host', short: 'H', type: 'string', description: `Daemon socket to connect to (default $SHOAL_HOST or ${DEFAULT_HOST})` },
+  { name: 'tls', type: 'bool', description: 'Use TLS; implied by --tlsverify' },
+  { name: 'tlsverify', type: 'bool', description: 'Use TLS and verify the remote (default $SHOAL_TLS_VERIFY)' },
+  { name: 'tlscacert', type: 'string', description: `Trust certs signed only by this CA (default "${join(certDir, 'ca.pem')}")` },
+  { name: 'tlscert', type: 'string', description: `Path to TLS certificate file (default "${join(certDir, 'cert.pem')}")` },
+  { name: 'tlskey', type: 'string', description: `Path to TLS key file (default "${join(certDir, 'key.pem')}")` },
+  { name: 'help', short: 'h', type: 'bool', description: 'Print usage' },
+  { name: 'version', short: 'v', type: 'bool', description: 'Print version information and quit' },
+];
 
-The Shoal client: speaks the Docker Engine API to shoald.
+const usage = (): string => `Usage:  shoal [OPTIONS] COMMAND
+
+The Shoal client: the docker CLI's swarm verbs (and a few more), over the Engine API to shoald.
 
 Options:
-  -H, --host string   daemon socket to connect to (default $SHOAL_HOST or ${DEFAULT_HOST})
-  -h, --help          print this help
-  -v, --version       print the client version
+${GLOBAL_FLAGS.map((f) => `  ${(f.short ? `-${f.short}, ` : '    ') + `--${f.name}${f.type === 'string' ? ' string' : ''}`.padEnd(19)} ${f.description}`).join('\n')}
 
 Commands:
-  version   show the client and daemon versions
-  info      show the swarm state of the daemon
+${entriesHelp(COMMANDS).join('\n')}
 
-Every docker swarm command works against shoald with the docker CLI too:
-  docker -H ${DEFAULT_HOST} service create --replicas 3 -p 8080:80 --name web busybox httpd -f -p 80
+Run 'shoal COMMAND --help' for more information on a command.
 `;
 
-interface VersionAnswer {
-  Version: string;
-  ApiVersion: string;
-  Os: string;
-  Arch: string;
-  KernelVersion: string;
-}
-
-interface InfoAnswer {
-  Name: string;
-  Swarm: { LocalNodeState: string; NodeID: string; NodeAddr: string; ControlAvailable: boolean; Nodes?: number; Managers?: number };
+/** TLS settings from the flags and environment, docker's way: a given file must exist, a default one may be missing. */
+function tlsOptions(flags: Record<string, unknown>) {
+  const verify = flags.tlsverify === true || (flags.tlsverify === undefined && !!process.env.SHOAL_TLS_VERIFY);
+  if (!verify && flags.tls !== true) return undefined;
+  const file = (flag: string, name: string) => (flags[flag] as string | undefined) ?? (existsSync(join(certDir, name)) ? join(certDir, name) : undefined);
+  return { verify, ca: verify ? file('tlscacert', 'ca.pem') : undefined, cert: file('tlscert', 'cert.pem'), key: file('tlskey', 'key.pem') };
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: { host: { type: 'string', short: 'H' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' } },
-    allowPositionals: true,
-    strict: true,
-  });
-  if (values.help || positionals.length === 0) {
-    process.stdout.write(USAGE);
-    return values.help ? 0 : 1;
-  }
-  if (values.version) {
-    process.stdout.write(`shoal ${SHOAL_VERSION}\n`);
+  // Global flags come before the command; the command's own flags are parsed by the command.
+  const firstCommand = argv.findIndex((a, i) => !a.startsWith('-') && !['-H', '--host', '--tlscacert', '--tlscert', '--tlskey'].includes(argv[i - 1] ?? ''));
+  const global = parseArgs(firstCommand < 0 ? argv : argv.slice(0, firstCommand), GLOBAL_FLAGS);
+  const rest = firstCommand < 0 ? [] : argv.slice(firstCommand);
+  if (global.flags.version) {
+    process.stdout.write(`Shoal version ${SHOAL_VERSION}\n`);
     return 0;
   }
-  const client = new EngineClient(values.host ?? process.env.SHOAL_HOST ?? DEFAULT_HOST);
-  const [command] = positionals;
-  switch (command) {
-    case 'version': {
-      const v = await client.get<VersionAnswer>('/version');
-      process.stdout.write(`Client:\n Version:\t${SHOAL_VERSION}\n API version:\t1.41\n\nServer:\n Version:\t${v.Version}\n API version:\t${v.ApiVersion}\n OS/Arch:\t${v.Os}/${v.Arch}\n Kernel:\t${v.KernelVersion}\n`);
-      return 0;
-    }
-    case 'info': {
-      const i = await client.get<InfoAnswer>('/info');
-      const s = i.Swarm;
-      const lines = [`Name: ${i.Name}`, `Swarm: ${s.LocalNodeState}`];
-      if (s.LocalNodeState === 'active') {
-        lines.push(` NodeID: ${s.NodeID}`, ` Is Manager: ${s.ControlAvailable}`, ` Node Address: ${s.NodeAddr}`);
-        if (s.ControlAvailable) lines.push(` Managers: ${s.Managers}`, ` Nodes: ${s.Nodes}`);
-      }
-      process.stdout.write(lines.join('\n') + '\n');
-      return 0;
-    }
-    default:
-      process.stderr.write(`shoal: '${command}' is not a shoal command yet. See 'shoal --help'; the docker CLI does it: docker -H ${client.hostUrl} ${positionals.join(' ')}\n`);
-      return 1;
+  if (global.flags.help || rest.length === 0) {
+    process.stdout.write(usage());
+    return global.flags.help ? 0 : 1;
+  }
+  const host = (global.flags.host as string | undefined) ?? process.env.SHOAL_HOST ?? DEFAULT_HOST;
+  const client = new EngineClient(host, tlsOptions(global.flags));
+  try {
+    return await dispatch(COMMANDS, rest, { client, out: process.stdout, err: process.stderr });
+  } finally {
+    client.close();
   }
 }
 
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => {
+    process.exitCode = code;
+  },
   (err) => {
     process.stderr.write(`${errorMessage(err)}\n`);
-    process.exit(1);
+    process.exitCode = 1;
   },
 );
