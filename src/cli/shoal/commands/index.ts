@@ -4,6 +4,7 @@ import { infoCommand, versionCommand } from './system.js';
 import { networkGroup } from './network.js';
 import { nodeGroup } from './node.js';
 import { serviceGroup } from './service/index.js';
+import { stackGroup } from './stack/index.js';
 import { swarmGroup } from './swarm.js';
 
 /**
@@ -14,6 +15,7 @@ export const COMMANDS: Entry[] = [
   swarmGroup,
   nodeGroup,
   serviceGroup,
+  stackGroup,
   networkGroup,
   secretGroup,
   configGroup,

@@ -1,4 +1,5 @@
-import type { Command } from '../../command.js';
+import type { Command, Context } from '../../command.js';
+import type { Flags } from '../../args.js';
 import { filtersQuery, parseFilterFlags } from '../../engine-client.js';
 import { renderList, naturalCompare } from '../../format/list.js';
 import { filterFlag, listFormatFlag, quietFlag } from '../flags.js';
@@ -49,24 +50,30 @@ const SERVICE_FORMAT = {
   headers: { ID: 'ID', Name: 'NAME', Mode: 'MODE', Replicas: 'REPLICAS', Image: 'IMAGE', Ports: 'PORTS' },
 };
 
+/** Prints services as `docker service ls` does (also `stack services`); `services` as listed with status=true. */
+export function printServices(ctx: Context, services: Doc[], flags: Flags): void {
+  services.sort((a, b) => naturalCompare(a.Spec.Name, b.Spec.Name));
+  const rows = services.map((s) => ({
+    ID: String(s.ID).slice(0, 12),
+    Name: s.Spec.Name,
+    Mode: serviceMode(s.Spec),
+    Replicas: replicas(s),
+    Image: familiarImage(s.Spec.TaskTemplate?.ContainerSpec?.Image ?? ''),
+    Ports: servicePorts(s.Endpoint?.Ports),
+  }));
+  ctx.out.write(renderList(rows, SERVICE_FORMAT, { format: flags.string('format'), quiet: flags.bool('quiet') }));
+}
+
+export const serviceListFlags = [filterFlag, listFormatFlag, quietFlag];
+
 export const lsCommand: Command = {
   name: 'ls',
   aliases: ['list'],
   summary: 'List services',
   usage: '[OPTIONS]',
-  flags: [filterFlag, listFormatFlag, quietFlag],
+  flags: serviceListFlags,
   args: { max: 0 },
   async run(ctx, flags) {
-    const services = await ctx.client.get<Doc[]>('/services', { filters: filtersQuery(parseFilterFlags(flags.list('filter'))), status: true });
-    services.sort((a, b) => naturalCompare(a.Spec.Name, b.Spec.Name));
-    const rows = services.map((s) => ({
-      ID: String(s.ID).slice(0, 12),
-      Name: s.Spec.Name,
-      Mode: serviceMode(s.Spec),
-      Replicas: replicas(s),
-      Image: familiarImage(s.Spec.TaskTemplate?.ContainerSpec?.Image ?? ''),
-      Ports: servicePorts(s.Endpoint?.Ports),
-    }));
-    ctx.out.write(renderList(rows, SERVICE_FORMAT, { format: flags.string('format'), quiet: flags.bool('quiet') }));
+    printServices(ctx, await ctx.client.get<Doc[]>('/services', { filters: filtersQuery(parseFilterFlags(flags.list('filter'))), status: true }), flags);
   },
 };
