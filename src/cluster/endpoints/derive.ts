@@ -12,6 +12,11 @@ export function isServing(task: TaskObject, nodeUp: boolean): boolean {
   return nodeUp && task.Status.State === 'running' && task.DesiredState === 'running';
 }
 
+/** Told to stop but still running: it takes no new connections while its established ones finish. */
+export function isDraining(task: TaskObject): boolean {
+  return task.Status.State === 'running' && (task.DesiredState === 'shutdown' || task.DesiredState === 'remove');
+}
+
 /** `web.1.<id>` for replicated tasks, `web.<nodeid>.<id>` for global ones, as Docker names them. */
 export function taskName(serviceName: string, task: TaskObject): string {
   return `${serviceName}.${task.Slot && task.Slot > 0 ? task.Slot : task.NodeID}.${task.ID}`;
@@ -58,11 +63,22 @@ export function deriveEndpointTable(tx: ReadTx): EndpointTable {
     });
   }
   const tasks: TaskEndpoint[] = [];
-  for (const t of tx.find('tasks', 'desired', 'running')) {
-    if (!t.NodeID || !isServing(t, up.has(t.NodeID))) continue;
+  const candidates = [...tx.find('tasks', 'desired', 'running'), ...tx.find('tasks', 'desired', 'shutdown'), ...tx.find('tasks', 'desired', 'remove')];
+  for (const t of candidates) {
+    if (!t.NodeID || !up.has(t.NodeID)) continue;
+    const draining = isDraining(t);
+    if (!draining && !isServing(t, true)) continue;
     const addresses: Record<string, string> = {};
     for (const a of t.NetworksAttachments ?? []) if (a.Addresses[0]) addresses[a.Network.ID] = a.Addresses[0];
-    tasks.push({ taskId: t.ID, serviceId: t.ServiceID, name: taskName(names.get(t.ServiceID) ?? t.ServiceID, t), ...(t.Slot ? { slot: t.Slot } : {}), nodeId: t.NodeID, addresses });
+    tasks.push({
+      taskId: t.ID,
+      serviceId: t.ServiceID,
+      name: taskName(names.get(t.ServiceID) ?? t.ServiceID, t),
+      ...(t.Slot ? { slot: t.Slot } : {}),
+      nodeId: t.NodeID,
+      addresses,
+      ...(draining ? { draining: true as const } : {}),
+    });
   }
   return {
     version: tx.index,

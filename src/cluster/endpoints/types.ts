@@ -62,4 +62,9 @@ export interface TaskEndpoint {
   nodeId: string;
   /** The task's address on each network ("10.0.1.7/24"), by network ID. */
   addresses: Record<string, string>;
+  /**
+   * Told to stop but still running: no new connections or names (mesh, VIPs, DNS leave it out),
+   * while the overlay keeps reaching it so established connections finish.
+   */
+  draining?: true;
 }

@@ -30,7 +30,7 @@ export interface NetworkNames {
  */
 export function networkNames(table: EndpointTable, ttls: DnsTtls): NetworkNames[] {
   const tasksByService = new Map<string, TaskEndpoint[]>();
-  for (const t of [...table.tasks].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+  for (const t of table.tasks.filter((x) => !x.draining).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     const list = tasksByService.get(t.serviceId) ?? [];
     list.push(t);
     tasksByService.set(t.serviceId, list);

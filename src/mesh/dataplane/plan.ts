@@ -64,9 +64,11 @@ export const isPort = (p: number): boolean => Number.isInteger(p) && p > 0 && p 
 
 export const byTaskId = (a: Backend, b: Backend): number => (a.taskId < b.taskId ? -1 : a.taskId > b.taskId ? 1 : 0);
 
+/** The tasks that take new connections, by service: draining ones are left out. */
 export function tasksByService(tasks: readonly TaskEndpoint[]): Map<string, TaskEndpoint[]> {
   const by = new Map<string, TaskEndpoint[]>();
   for (const t of tasks) {
+    if (t.draining) continue;
     const list = by.get(t.serviceId);
     if (list) list.push(t);
     else by.set(t.serviceId, [t]);

@@ -5,6 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalStore, mutable } from '../../../src/cluster/store/index.js';
 import { deriveEndpointTable } from '../../../src/cluster/endpoints/derive.js';
+import { publishedPorts } from '../../../src/mesh/ingress/published-ports.js';
+import { serviceVips } from '../../../src/mesh/vip/service-vips.js';
+import { networkNames } from '../../../src/dns/names/network-names.js';
+import { desiredOverlay } from '../../../src/mesh/overlay/desired.js';
 import { bootstrapCluster } from '../../../src/cluster/membership/bootstrap.js';
 import { createRootCA } from '../../../src/cluster/ca/certificates.js';
 import { Allocator } from '../../../src/cluster/allocator/allocator.js';
@@ -13,7 +17,7 @@ import { silentLogger } from '../../../src/util/logger.js';
 import { systemClock, sleep } from '../../../src/util/clock.js';
 import type { ServiceObject, TaskState } from '../../../src/cluster/types.js';
 
-test('the endpoint table holds serving tasks only, with VIPs, ports and host addresses', async () => {
+test('the endpoint table holds serving and draining tasks, with VIPs, ports and host addresses; only serving ones get connections and names', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'shoal-endpoints-'));
   const store = LocalStore.open(dir, silentLogger);
   const allocator = new Allocator({ store, log: silentLogger, clock: systemClock, defaultAddrPool: ['10.0.0.0/8'], subnetSize: 24 });
@@ -59,10 +63,25 @@ test('the endpoint table holds serving tasks only, with VIPs, ports and host add
     const web = table.services.find((s) => s.name === 'web')!;
     assert.deepEqual(web.ports, [{ protocol: 'tcp', targetPort: 80, publishedPort: 8080, mode: 'ingress' }]);
     assert.match(web.vips[ingress.networkId], /^10\.0\.0\.\d+\/24$/);
-    assert.equal(table.tasks.length, 1, 'only the running task that is wanted running');
-    assert.equal(table.tasks[0].slot, 1);
+    // The running task wanted running serves; the one told to stop drains; the starting one is not there yet.
+    assert.deepEqual(table.tasks.map((t) => [t.slot, t.draining ?? false]), [[1, false], [2, true]]);
     assert.match(table.tasks[0].name, /^web\.1\.[0-9a-z]{25}$/);
     assert.match(table.tasks[0].addresses[ingress.networkId], /^10\.0\.0\.\d+\/24$/);
+    // A draining task takes no new connections and has no name, but its host stays reachable over the overlay.
+    const port = publishedPorts(table, 'node1')[0]!;
+    assert.deepEqual(port.backends.map((b) => b.taskId), [table.tasks[0].taskId]);
+    // (The ingress network has no VIP rules and publishes no names: seen as an ordinary network here.)
+    const asAppnet = { ...table, networks: table.networks.map((n) => ({ ...n, ingress: false })) };
+    assert.deepEqual(serviceVips(asAppnet).flatMap((v) => v.backends.map((b) => b.taskId)), [table.tasks[0].taskId]);
+    const names = networkNames(asAppnet, { service: 600, task: 600 }).find((n) => n.network.networkId === ingress.networkId)!;
+    assert.deepEqual(names.forward.get('tasks.web')?.addresses, [table.tasks[0].addresses[ingress.networkId].split('/')[0]], 'tasks.web leaves the draining task out');
+    const withNode2 = {
+      ...table,
+      nodes: [...table.nodes, { nodeId: 'node2', hostname: 'h2', addr: '192.168.7.2' }],
+      networks: table.networks.map((n) => ({ ...n, hostAddresses: { ...n.hostAddresses, node2: '10.0.0.250/24' } })),
+    };
+    const overlay = desiredOverlay(withNode2, 'node2', new Map());
+    assert.ok(overlay.entries.get(ingress.vni)!.neigh.has(table.tasks[1].addresses[ingress.networkId].split('/')[0]), 'the overlay still reaches it');
     assert.deepEqual(table.nodes, [{ nodeId: 'node1', hostname: 'h1', addr: '192.168.7.1' }]);
   } finally {
     await allocator.stop();
