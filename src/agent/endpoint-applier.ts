@@ -13,14 +13,22 @@ export interface EndpointApplierOptions {
   log: Logger;
 }
 
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 30_000;
+
 /**
  * Applies each endpoint table the managers send to this host's overlay, routing mesh and DNS, in version
- * order, one at a time; the newest table waiting replaces any older one not yet applied.
+ * order, one at a time; the newest table waiting replaces any older one not yet applied. A table that
+ * failed to apply is tried again (1 s, doubling to 30 s) until it or a newer one applies: the managers
+ * send a table only when it changes, so without this a host would stay behind.
  */
 export class EndpointApplier {
   private pending?: EndpointTable;
   private running?: Promise<void>;
   private applied = 0;
+  private retryMs = RETRY_FIRST_MS;
+  private retryTimer?: NodeJS.Timeout;
+  private stopped = false;
 
   constructor(private readonly o: EndpointApplierOptions) {}
 
@@ -35,8 +43,10 @@ export class EndpointApplier {
     this.running ??= this.drain().finally(() => (this.running = undefined));
   }
 
-  /** Waits for what is being applied (for shutdown). */
+  /** Waits for what is being applied and retries no more (for shutdown). */
   async idle(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
     await this.running;
   }
 
@@ -50,11 +60,21 @@ export class EndpointApplier {
         // DNS listeners follow the overlay's networks (Overlay onNetworks), not the table.
         this.o.dns.apply(table);
         this.applied = table.version;
+        this.retryMs = RETRY_FIRST_MS;
         this.o.log.debug({ version: table.version }, 'endpoint table applied');
       } catch (err) {
-        // The next table (or a retry of this one, with a later version) converges from what the kernel holds.
-        this.o.log.warn({ version: table.version, err: errorMessage(err) }, 'applying the endpoint table failed; will apply the next one');
+        // A retry (or the next table) converges from what the kernel holds.
+        this.o.log.warn({ version: table.version, err: errorMessage(err), retryInMs: this.retryMs }, 'applying the endpoint table failed; will try again');
+        this.retryLater(table);
       }
     }
+  }
+
+  private retryLater(table: EndpointTable): void {
+    if (this.stopped) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.offer(table), this.retryMs);
+    this.retryTimer.unref();
+    this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
   }
 }
