@@ -23,11 +23,14 @@ export interface RemoteControlPlaneOptions {
   onManagers?: (addrs: string[]) => void;
   /** This host's node object, whenever the managers send a new version (role changes show here). */
   onNode?: (node: NodeObject) => void;
+  /** The version of the endpoint table this host has applied, reported with every heartbeat. */
+  appliedTableVersion?: () => number;
 }
 
 /**
  * The host's session with the managers over the cluster port: receives assignments (a full set,
- * then changes), sends heartbeats at the period the managers ask for, and reports task status.
+ * then changes), sends heartbeats at the period the managers ask for (each with the endpoint table
+ * version applied here), and reports task status.
  * Reconnects to the next manager when one goes away.
  */
 export class RemoteControlPlane implements AgentControlPlane {
@@ -156,7 +159,7 @@ export class RemoteControlPlane implements AgentControlPlane {
     this.heartbeatTimer = this.o.clock.setTimeout(async () => {
       const client = this.client;
       try {
-        const res = await client!.call<{ periodMs: number }>('Heartbeat', {}, this.periodMs);
+        const res = await client!.call<{ periodMs: number }>('Heartbeat', { appliedTableVersion: this.o.appliedTableVersion?.() ?? 0 }, this.periodMs);
         this.periodMs = res.periodMs;
         if (client === this.client && !this.stopped) this.scheduleHeartbeat(this.periodMs);
       } catch (err) {

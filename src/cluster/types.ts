@@ -72,6 +72,11 @@ export interface NodeObject extends Meta {
   Attachments?: { NetworkID: string; Addr: string }[];
   /** Internal: the store version at which an operator last changed `Spec` (never shown by the API). */
   SpecVersion?: { Index: number };
+  /**
+   * Internal: the endpoint table version the host reported applied at its last heartbeat, and the
+   * managers' current version then (the API shows them as `ShoalEndpointTable`).
+   */
+  EndpointTableVersions?: { Applied: number; Managers: number };
 }
 
 // ---------- services and tasks ----------

@@ -214,6 +214,7 @@ export class SwarmNode {
       log: log.child({ component: 'session' }),
       clock,
       onEndpoints: (table) => this.endpoints?.offer(table),
+      appliedTableVersion: () => this.endpoints?.appliedVersion ?? 0,
       onNode: (node) => {
         if (node.Spec.Role !== this.state.role) void this.changeRole(node.Spec.Role);
       },

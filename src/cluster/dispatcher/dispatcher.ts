@@ -12,6 +12,7 @@ import type { SessionMessage, StatusUpdate } from '../rpc/services.js';
 import { managerAddresses } from '../membership/ca-service.js';
 import { applyTaskStatus } from './task-status.js';
 import { SessionState } from './session-state.js';
+import { CurrentTable, recordTableVersions } from './table-versions.js';
 
 /** A host is marked down after this many heartbeat periods without a word (Swarm's grace). */
 const MISSED_HEARTBEATS = 3;
@@ -38,6 +39,7 @@ interface Session {
 export class Dispatcher {
   private readonly sessions = new Map<string, Session>();
   private readonly lastSeen = new Map<string, number>();
+  private table = new CurrentTable();
   private unwatch?: () => void;
   private pushScheduled = false;
   private livenessTimer?: TimerHandle;
@@ -52,6 +54,7 @@ export class Dispatcher {
     this.active = true;
     this.startedAt = this.o.clock.now();
     this.lastSeen.clear();
+    this.table = new CurrentTable();
     this.unwatch = this.o.store.watch(() => this.schedulePush());
     this.scheduleLiveness();
   }
@@ -88,10 +91,11 @@ export class Dispatcher {
           call.destroy(Object.assign(new Error(errorMessage(err)), toServiceError(err)));
         }
       },
-      Heartbeat: unary(async (_req, call) => {
+      Heartbeat: unary(async (req: { appliedTableVersion?: number }, call) => {
         const nodeId = this.caller(call);
         this.lastSeen.set(nodeId, this.o.clock.now());
         await this.markReady(nodeId);
+        await this.recordApplied(nodeId, req?.appliedTableVersion);
         return { periodMs: this.heartbeatPeriodMs() };
       }),
       UpdateTaskStatus: unary(async (req: { updates: StatusUpdate[] }, call) => {
@@ -125,6 +129,15 @@ export class Dispatcher {
     return node;
   }
 
+  /** Notes on the node the table version its host applied, next to the managers' current one. */
+  private async recordApplied(nodeId: string, applied: unknown): Promise<void> {
+    const managers = this.table.currentVersion;
+    if (typeof applied !== 'number' || !Number.isSafeInteger(applied) || managers === 0) return;
+    const known = this.o.store.view((tx) => tx.get('nodes', nodeId)?.EndpointTableVersions);
+    if (known?.Applied === applied && known.Managers === managers) return;
+    await this.o.store.update((tx) => recordTableVersions(tx, nodeId, applied, managers));
+  }
+
   private async markReady(nodeId: string): Promise<void> {
     await this.o.store.update((tx) => {
       const node = tx.get('nodes', nodeId);
@@ -145,8 +158,7 @@ export class Dispatcher {
       this.pushScheduled = false;
       if (this.sessions.size === 0) return;
       this.o.store.view((tx) => {
-        const table = deriveEndpointTable(tx);
-        const tableJson = JSON.stringify({ ...table, version: 0 });
+        const { table, json: tableJson } = this.table.next(deriveEndpointTable(tx));
         const period = this.heartbeatPeriodMs();
         const managers = managerAddresses(this.o.store);
         for (const s of this.sessions.values()) {
