@@ -144,6 +144,7 @@ export class Agent {
     try {
       const serviceName = this.o.controlPlane.serviceName(task.ServiceID) ?? task.ServiceID;
       spec = await buildRunSpec(task, serviceName, this.o.nodeId, this.o.controlPlane, this.o.networks);
+      await this.o.executor.prepare?.(spec);
     } catch (err) {
       log.warn({ err }, 'task rejected while preparing');
       this.report(task, 'rejected', 'preparing failed', errorMessage(err));

@@ -52,6 +52,7 @@ export async function buildRunSpec(task: TaskObject, serviceName: string, nodeId
     dnsServer: attachments.find((a) => !task.NetworksAttachments?.find((n) => n.Network.ID === a.networkId)?.Network.Spec.Ingress)?.gateway,
     stopSignal: c.StopSignal ?? 'SIGTERM',
     ...(c.HealthCheck ? { healthCheck: c.HealthCheck } : {}),
+    ...(c.PullOptions?.RegistryAuth ? { registryAuth: c.PullOptions.RegistryAuth } : {}),
     container: {
       mounts: c.Mounts,
       limits: task.Spec.Resources?.Limits,

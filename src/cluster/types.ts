@@ -137,6 +137,11 @@ export interface ContainerSpec {
   CapabilityAdd?: string[];
   CapabilityDrop?: string[];
   Ulimits?: { Name: string; Soft: number; Hard: number }[];
+  /**
+   * Registry credentials (`--with-registry-auth`), as the CLI encodes them for X-Registry-Auth.
+   * Internal as in swarmkit: the Engine API never shows them.
+   */
+  PullOptions?: { RegistryAuth?: string };
   [k: string]: unknown;
 }
 

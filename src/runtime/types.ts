@@ -50,6 +50,8 @@ export interface TaskRunSpec {
   healthCheck?: TaskHealthCheck;
   /** What a container runtime honours beyond the above (the process runtime ignores it). */
   container?: ContainerOptions;
+  /** `--with-registry-auth`: the credentials for pulling `image`, X-Registry-Auth-encoded. */
+  registryAuth?: string;
 }
 
 /** Container settings from the service, in Docker's shapes. */
@@ -113,6 +115,11 @@ export interface LogLine {
 
 export interface TaskExecutor {
   readonly kind: 'process' | 'docker';
+  /**
+   * Gets what the task needs before it can start (the docker runtime: its image, pulled if
+   * missing); a failure rejects the task, as swarmkit's Prepare does. start() works without it.
+   */
+  prepare?(spec: TaskRunSpec): Promise<void>;
   /** Creates the task's network namespace, files and process; resolves once it runs. Throws a ShoalError with a clear message if it cannot start. */
   start(spec: TaskRunSpec): Promise<StartedTask>;
   /** Resolves when the task's process exits (also for tasks adopted after a restart). */

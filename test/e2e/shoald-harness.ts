@@ -48,8 +48,8 @@ export class ShoaldInHost {
   }
 
   /** Runs the real docker CLI against this shoald; throws with its output on a non-zero exit unless allowFail. */
-  docker(args: string[], opts: { allowFail?: boolean; input?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
-    return exec(dockerCli(), ['-H', `unix://${this.socket}`, ...args], { allowFail: opts.allowFail, input: opts.input, timeoutMs: opts.timeoutMs ?? 120_000 });
+  docker(args: string[], opts: { allowFail?: boolean; input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<ExecResult> {
+    return exec(dockerCli(), ['-H', `unix://${this.socket}`, ...args], { ...opts, timeoutMs: opts.timeoutMs ?? 120_000 });
   }
 
   /** `docker import` of the busybox rootfs as busybox:latest, through Shoal's Engine API. */

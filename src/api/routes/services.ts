@@ -29,7 +29,7 @@ async function inspect(ctx: RequestContext): Promise<void> {
 async function create(ctx: RequestContext): Promise<void> {
   managerStore(ctx.backend);
   const spec = await readJson<ServiceSpec>(ctx.req, serviceSpecSchema);
-  const service = await update(ctx, (tx) => createService(tx, spec));
+  const service = await update(ctx, (tx) => createService(tx, spec, registryAuthHeader(ctx)));
   sendJson(ctx.res, 201, { ID: service.ID });
 }
 
@@ -41,10 +41,16 @@ async function updateRoute(ctx: RequestContext): Promise<void> {
   const authFrom = ctx.query.get('registryAuthFrom') ?? '';
   if (!['', 'spec', 'previous-spec'].includes(authFrom)) throw invalidArgument(`unsupported registryAuthFrom '${authFrom}': use spec or previous-spec`);
   const spec = await readJson<ServiceSpec>(ctx.req, serviceSpecSchema);
-  const now = new Date().toISOString();
-  await update(ctx, (tx) => updateService(tx, ctx.params['id']!, version, spec, { rollback: rollback === 'previous', now }));
+  const opts = { rollback: rollback === 'previous', now: new Date().toISOString(), registryAuth: registryAuthHeader(ctx), registryAuthFrom: (authFrom || 'spec') as 'spec' | 'previous-spec' };
+  await update(ctx, (tx) => updateService(tx, ctx.params['id']!, version, spec, opts));
   sendJson(ctx.res, 200, { Warnings: null });
 }
+
+/** `--with-registry-auth`: the CLI's base64url-encoded credentials, kept as they came (the node's engine decodes them). */
+const registryAuthHeader = (ctx: RequestContext): string => {
+  const header = ctx.req.headers['x-registry-auth'];
+  return (Array.isArray(header) ? header[0] : header)?.trim() ?? '';
+};
 
 async function remove(ctx: RequestContext): Promise<void> {
   await update(ctx, (tx) => removeService(tx, ctx.params['id']!));

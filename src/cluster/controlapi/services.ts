@@ -9,9 +9,12 @@ import { normalizeServiceSpec, serviceModeName } from './service-spec.js';
 
 export const SERVICE_FILTERS = ['id', 'label', 'mode', 'name', 'runtime'] as const;
 
-/** Creates a service from its spec; the orchestrator, allocator and scheduler take it from there. */
-export function createService(tx: WriteTx, input: ServiceSpec): ServiceObject {
-  const spec = normalizeServiceSpec(tx, { ...input, Name: input.Name || randomServiceName() });
+/**
+ * Creates a service from its spec; the orchestrator, allocator and scheduler take it from there.
+ * `registryAuth` is the X-Registry-Auth header of `--with-registry-auth`.
+ */
+export function createService(tx: WriteTx, input: ServiceSpec, registryAuth = ''): ServiceObject {
+  const spec = withRegistryAuth(normalizeServiceSpec(tx, { ...input, Name: input.Name || randomServiceName() }), registryAuth);
   if (tx.find('services', 'name', spec.Name).length > 0) {
     throw rpcError('AlreadyExists', `name conflicts with an existing object: service ${spec.Name} already exists`);
   }
@@ -31,6 +34,9 @@ export interface ServiceUpdateOptions {
   rollback: boolean;
   /** The time of the request, for the rollback's UpdateStatus. */
   now: string;
+  /** X-Registry-Auth (`--with-registry-auth`); without it the credentials come from `registryAuthFrom`. */
+  registryAuth?: string;
+  registryAuthFrom?: 'spec' | 'previous-spec';
 }
 
 /** Replaces a service's spec, keeping the old one as PreviousSpec; `version` must be current. */
@@ -48,11 +54,30 @@ export function updateService(tx: WriteTx, ref: string, version: number, input: 
     next.UpdateStatus = { State: 'rollback_started', StartedAt: opts.now, Message: 'manually requested rollback' };
   } else {
     next.PreviousSpec = structuredClone(current.Spec);
-    next.Spec = spec;
+    next.Spec = withRegistryAuth(spec, opts.registryAuth || keptRegistryAuth(current, opts.registryAuthFrom ?? 'spec'));
     delete next.UpdateStatus;
   }
   next.SpecVersion = { Index: tx.index + 1 };
   return tx.update('services', next);
+}
+
+/**
+ * The spec with the registry credentials in its ContainerSpec's PullOptions, as Docker keeps them:
+ * copied into every task, so only the node running one receives them (the store itself is
+ * encrypted at rest), and never shown by the API.
+ */
+function withRegistryAuth(spec: ServiceSpec, registryAuth: string): ServiceSpec {
+  const container = spec.TaskTemplate.ContainerSpec;
+  if (!container) return spec;
+  const { PullOptions: _dropped, ...rest } = container;
+  return { ...spec, TaskTemplate: { ...spec.TaskTemplate, ContainerSpec: registryAuth ? { ...rest, PullOptions: { RegistryAuth: registryAuth } } : rest } };
+}
+
+/** The credentials an update without X-Registry-Auth keeps: the current spec's, or the previous spec's (`registryAuthFrom`). */
+function keptRegistryAuth(current: ServiceObject, from: 'spec' | 'previous-spec'): string {
+  if (from === 'spec') return current.Spec.TaskTemplate.ContainerSpec?.PullOptions?.RegistryAuth ?? '';
+  if (!current.PreviousSpec) throw rpcError('FailedPrecondition', `service ${current.ID} does not have a previous spec`);
+  return current.PreviousSpec.TaskTemplate.ContainerSpec?.PullOptions?.RegistryAuth ?? '';
 }
 
 /** Removes a service; the orchestrator shuts its tasks down when it sees the removal. */

@@ -57,10 +57,14 @@ export class DockerExecutor implements TaskExecutor {
     this.healthEvents = new HealthEvents(this.docker, this.prefix, this.log);
   }
 
+  prepare(spec: TaskRunSpec): Promise<void> {
+    return ensureImage(this.docker, spec.image, this.log, spec.registryAuth);
+  }
+
   async start(spec: TaskRunSpec): Promise<StartedTask> {
     if (spec.networks.length > MAX_NETWORKS) throw invalidArgument(`task ${spec.taskId}: at most ${MAX_NETWORKS} networks can be attached`);
     const stopSignal = parseSignal(spec.stopSignal);
-    const [pauseImage] = await Promise.all([this.ensurePauseImage(), ensureImage(this.docker, spec.image, this.log)]);
+    const [pauseImage] = await Promise.all([this.ensurePauseImage(), ensureImage(this.docker, spec.image, this.log, spec.registryAuth)]);
     try {
       const task = await this.createContainers(spec, pauseImage, stopSignal);
       await task.start();

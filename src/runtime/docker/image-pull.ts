@@ -7,9 +7,10 @@ import { engineError, engineMessage, engineStatus, progressError } from './engin
 /**
  * Makes sure the engine has `ref`: the local image when there is one, else a pull. A failed pull is
  * a not_found error that carries the engine's own message (registry unreachable, unknown repository,
- * denied), so the task's status says why.
+ * denied), so the task's status says why. `registryAuth` (`--with-registry-auth`) goes to the engine
+ * as X-Registry-Auth, as the CLI encoded it.
  */
-export async function ensureImage(docker: Docker, ref: string, log: Logger): Promise<void> {
+export async function ensureImage(docker: Docker, ref: string, log: Logger, registryAuth?: string): Promise<void> {
   try {
     await docker.getImage(ref).inspect();
     return;
@@ -18,11 +19,12 @@ export async function ensureImage(docker: Docker, ref: string, log: Logger): Pro
   }
   if (imageIdPrefix(ref)) throw new ShoalError('not_found', `No such image: ${ref} (an image ID cannot be pulled)`);
   const { repository, tag, digest } = parseImageRef(ref);
-  log.info({ image: ref }, 'image not on this host: pulling it');
+  log.info({ image: ref, withRegistryAuth: Boolean(registryAuth) }, 'image not on this host: pulling it');
   const started = Date.now();
   let failure: string | undefined;
   try {
-    failure = await progressError(await docker.createImage({ fromImage: repository, tag: digest ?? tag }));
+    const auth = registryAuth ? { base64: registryAuth } : undefined;
+    failure = await progressError(await docker.createImage(auth, { fromImage: repository, tag: digest ?? tag }));
   } catch (err) {
     failure = engineMessage(err);
   }
