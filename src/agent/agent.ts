@@ -1,13 +1,13 @@
 import type { Logger } from '../util/logger.js';
 import type { Clock } from '../util/clock.js';
-import { errorMessage } from '../util/errors.js';
+import { conflict, errorMessage } from '../util/errors.js';
 import { TASK_STATES, type TaskObject, type TaskState, type TaskStatus } from '../cluster/types.js';
 import type { TaskExecutor, TaskExit, TaskHealth, TaskHealthCheck } from '../runtime/types.js';
 
 /** Whether a health check is set and not disabled (`NONE`, as `--no-healthcheck` sends). */
 const hasHealthCheck = (c: TaskHealthCheck | undefined): boolean => !!c?.Test?.length && c.Test[0] !== 'NONE';
 import type { AgentControlPlane } from './control-plane.js';
-import { attachTaskNetworks, buildRunSpec, type NetworkAttacher } from './run-spec.js';
+import { attachTaskNetworks, buildRunSpec, stopGraceMs, type NetworkAttacher } from './run-spec.js';
 
 const idx = (s: TaskState): number => TASK_STATES.indexOf(s);
 const RUNNING = idx('running');
@@ -21,11 +21,23 @@ export interface AgentOptions {
   clock: Clock;
 }
 
+/** A task this host started, as `docker ps` lists it: running, or ended and not yet deleted by the managers. */
+export interface LocalTask {
+  task: TaskObject;
+  serviceName: string;
+  containerId: string;
+  /** RFC 3339. */
+  startedAt: string;
+  exit?: { exitCode: number; at: string };
+}
+
 interface Handled {
   task: TaskObject;
   stopping: boolean;
   /** Set once the process is started (or adopted), so a stop knows there is something to stop. */
   started: boolean;
+  /** What `docker ps` shows of it, once started. */
+  container?: { id: string; startedAt: string; exit?: LocalTask['exit'] };
   /** Health-checked task not yet healthy: reported `starting`, kept out of the mesh. */
   awaitingHealth?: TaskStatus['ContainerStatus'];
   /** Stopped because its health check failed: ends `failed`, not `shutdown`. */
@@ -76,6 +88,28 @@ export class Agent {
     await this.flushing;
   }
 
+  /** The tasks this host started and still knows of (`docker ps -a`). */
+  localTasks(): LocalTask[] {
+    return [...this.handled.values()].flatMap((h) => {
+      if (!h.container) return [];
+      const serviceName = this.o.controlPlane.serviceName(h.task.ServiceID) ?? h.task.ServiceID;
+      const { id, startedAt, exit } = h.container;
+      return [{ task: h.task, serviceName, containerId: id, startedAt, ...(exit ? { exit } : {}) }];
+    });
+  }
+
+  /**
+   * `docker kill` or `docker stop` of a task's container by an operator: its process gets the signal
+   * (stop: the stop signal, then SIGKILL after the grace period). The task then ends like any
+   * other, and the managers replace it as its restart policy says.
+   */
+  async interrupt(taskId: string, how: { signal: string } | { graceMs?: number }): Promise<void> {
+    const h = this.handled.get(taskId);
+    if (!h?.container || h.container.exit) throw conflict(`Container ${h?.container?.id ?? taskId} is not running`);
+    if ('signal' in how) await this.o.executor.kill(taskId, how.signal);
+    else await this.o.executor.stop(taskId, how.graceMs ?? stopGraceMs(h.task));
+  }
+
   /** After a daemon restart: tasks that kept running are adopted; the managers learn of those that were lost. */
   private async adoptSurvivors(tasks: TaskObject[]): Promise<void> {
     const survivors = await this.o.executor.list();
@@ -88,7 +122,7 @@ export class Agent {
         const started = await this.o.executor.adopt(s.taskId);
         if (started) {
           await attachTaskNetworks(task, this.o.nodeId, this.o.controlPlane, this.o.networks).catch((err) => this.o.log.warn({ err, task: task.ID }, 'plugging an adopted task\'s networks failed'));
-          const h: Handled = { task, stopping: false, started: true };
+          const h: Handled = { task, stopping: false, started: true, container: { id: started.containerId, startedAt: task.Status.Timestamp } };
           this.handled.set(task.ID, h);
           this.o.log.info({ task: task.ID, pid: started.pid }, 'adopted a task that kept running across the restart');
           void this.awaitExit(h);
@@ -156,6 +190,7 @@ export class Agent {
     try {
       const started = await this.o.executor.start(spec);
       h.started = true;
+      h.container = { id: started.containerId, startedAt: new Date(this.o.clock.now()).toISOString() };
       const container = { ContainerID: started.containerId, PID: started.pid, ExitCode: 0 };
       if (hasHealthCheck(spec.healthCheck) && this.o.executor.health) {
         // As in Swarm, a health-checked task counts as running (and joins the mesh) once healthy.
@@ -184,6 +219,7 @@ export class Agent {
     } catch (err) {
       exit = { exitCode: -1, message: errorMessage(err) };
     }
+    if (h.container) h.container.exit = { exitCode: exit.exitCode, at: new Date(this.o.clock.now()).toISOString() };
     if (this.stopped && !h.stopping) return;
     const status = { ExitCode: exit.exitCode };
     if (h.unhealthy) this.report(h.task, 'failed', 'unhealthy', 'task: unhealthy container', status);
@@ -217,9 +253,8 @@ export class Agent {
     if (h.stopping && !force) return;
     h.stopping = true;
     if (!h.started) return; // run() sees `stopping` before it starts the process
-    const grace = (h.task.Spec.ContainerSpec?.StopGracePeriod ?? 10_000_000_000) / 1e6;
     try {
-      await this.o.executor.stop(h.task.ID, grace);
+      await this.o.executor.stop(h.task.ID, stopGraceMs(h.task));
     } catch (err) {
       this.o.log.warn({ err, task: h.task.ID }, 'stopping the task failed');
     }

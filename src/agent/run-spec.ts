@@ -7,7 +7,11 @@ import type { AgentControlPlane } from './control-plane.js';
 import type { NetworkBridge } from '../mesh/overlay/names.js';
 import { taskName } from '../cluster/endpoints/derive.js';
 
+/** Docker's default stop grace period: 10 s. */
 const DEFAULT_GRACE_NS = 10_000_000_000;
+
+/** How long a task's process gets between its stop signal and SIGKILL. */
+export const stopGraceMs = (task: TaskObject): number => (task.Spec.ContainerSpec?.StopGracePeriod ?? DEFAULT_GRACE_NS) / 1e6;
 
 
 /** Plugs a task's networks into this host (the overlay), and unplugs them when the task is done. */
@@ -65,7 +69,7 @@ export async function buildRunSpec(task: TaskObject, serviceName: string, nodeId
       groups: c.Groups,
       logDriver: task.Spec.LogDriver,
     },
-    stopGracePeriodMs: (c.StopGracePeriod ?? DEFAULT_GRACE_NS) / 1e6,
+    stopGracePeriodMs: stopGraceMs(task),
     labels: {
       ...(c.Labels ?? {}),
       'com.docker.swarm.service.id': task.ServiceID,

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type { Store, StoreEvent } from '../cluster/store/types.js';
 import type { SwarmSpec } from '../cluster/types.js';
 import type { LogLine, LogOptions } from '../runtime/types.js';
+import type { LocalTask } from '../agent/agent.js';
 
 /**
  * What the Engine API server needs from the daemon. The daemon implements it; the server reads
@@ -16,8 +17,17 @@ export interface ApiBackend {
   images: ImagesBackend;
   /** The log lines of one task, wherever it runs (LogLine and LogOptions as executors define them). */
   taskLogs(taskId: string, opts: LogOptions): AsyncIterable<LogLine>;
+  /** The tasks this host runs, as containers (`docker ps`, `docker kill`, `docker stop`). */
+  containers: ContainersBackend;
   /** Facts about this host and daemon for `version` and `info`. */
   host(): HostInfo;
+}
+
+export interface ContainersBackend {
+  /** The tasks this host started and still knows of; empty outside a swarm. */
+  list(): LocalTask[];
+  /** `docker kill` (`{ signal }`) or `docker stop` (`{ graceMs }`) of one of them; 409 when it no longer runs. */
+  interrupt(taskId: string, how: { signal: string } | { graceMs?: number }): Promise<void>;
 }
 
 export type LocalNodeState = 'inactive' | 'pending' | 'active' | 'error' | 'locked';

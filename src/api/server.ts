@@ -7,6 +7,7 @@ import { sendError } from './http.js';
 import { closeListeners, listen, type ListenOptions } from './listen.js';
 import { Router } from './router.js';
 import { imageRoutes } from './routes/images.js';
+import { containerRoutes } from './routes/containers.js';
 import { logRoutes } from './routes/logs.js';
 import { networkRoutes } from './routes/networks.js';
 import { nodeRoutes } from './routes/nodes.js';
@@ -39,6 +40,7 @@ const router = new Router([
   ...networkRoutes,
   ...secretAndConfigRoutes,
   ...imageRoutes,
+  ...containerRoutes,
 ]);
 
 /** The request handler: Docker's headers on every answer, version negotiation, routing, error bodies. */

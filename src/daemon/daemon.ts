@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import type { Logger } from '../util/logger.js';
 import { systemClock } from '../util/clock.js';
-import { ShoalError } from '../util/errors.js';
+import { ShoalError, notFound } from '../util/errors.js';
 import type { DaemonOptions } from '../cli/shoald/options.js';
 import { startApiServer, type ApiServer } from '../api/server.js';
 import type { ApiBackend, HostInfo } from '../api/backend.js';
@@ -83,6 +83,14 @@ export class Daemon {
       store: () => (swarm.state().controlAvailable ? swarm.current?.store : undefined),
       onStoreEvents: (listener) => swarm.onStoreEvents(listener),
       images,
+      containers: {
+        list: () => swarm.current?.localTasks?.localTasks() ?? [],
+        interrupt: async (taskId, how) => {
+          const agent = swarm.current?.localTasks;
+          if (!agent) throw notFound(`No such container: ${taskId}`);
+          await agent.interrupt(taskId, how);
+        },
+      },
       taskLogs: (taskId: string, o: LogOptions): AsyncIterable<LogLine> => swarm.current?.taskLogs(taskId, o) ?? executor.logs(taskId, o),
       host: () => ({ ...host, dataPlane: swarm.current?.dataPlaneKind ?? host.dataPlane }),
     };

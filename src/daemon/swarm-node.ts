@@ -90,6 +90,11 @@ export class SwarmNode {
     return remoteTaskLogs(addr, clusterClientCredentials(this.credentials.caCertPem, this.credentials), taskId, opts);
   }
 
+  /** The tasks this host started (`docker ps`); `docker kill` and `docker stop` go to the agent that runs them. */
+  get localTasks(): Pick<Agent, 'localTasks' | 'interrupt'> | undefined {
+    return this.agent;
+  }
+
   /** The routing mesh's backend in use, once this host runs it. */
   get dataPlaneKind(): DataPlaneKind | undefined {
     return this.mesh?.kind;

@@ -126,6 +126,8 @@ export interface TaskExecutor {
   wait(taskId: string): Promise<TaskExit>;
   /** Sends the stop signal, then SIGKILL after the grace period; resolves once it has exited. */
   stop(taskId: string, graceMs: number): Promise<void>;
+  /** Sends `signal` (a name or number, as `docker kill --signal` takes it) to the task's main process, if it still runs. */
+  kill(taskId: string, signal: string): Promise<void>;
   /** Removes everything the task left: namespace, veths, mounts, files (logs are kept until remove). Does nothing for an unknown task. */
   remove(taskId: string): Promise<void>;
   /** Task IDs this executor still has from before (e.g. after a daemon restart), with whether each still runs. */

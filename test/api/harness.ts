@@ -9,6 +9,7 @@ import type { ApiBackend, HostInfo, ImageSummary, SwarmState } from '../../src/a
 import { startApiServer, type ApiServer } from '../../src/api/server.js';
 import type { LocalStore } from '../../src/cluster/store/index.js';
 import type { LogLine, LogOptions } from '../../src/runtime/types.js';
+import type { LocalTask } from '../../src/agent/agent.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { NODE_ID, openStore } from '../unit/controlapi/fixture.js';
 
@@ -29,6 +30,16 @@ export class TestBackend implements ApiBackend {
     join: async () => undefined,
     leave: async () => {
       this.state = { localNodeState: 'inactive', nodeId: '', nodeAddr: '', controlAvailable: false, error: '' };
+    },
+  };
+
+  /** What `docker ps` lists on this host; `interrupted` records every kill and stop. */
+  readonly localTasks: LocalTask[] = [];
+  readonly interrupted: { taskId: string; how: { signal: string } | { graceMs?: number } }[] = [];
+  readonly containers = {
+    list: (): LocalTask[] => this.localTasks,
+    interrupt: async (taskId: string, how: { signal: string } | { graceMs?: number }): Promise<void> => {
+      this.interrupted.push({ taskId, how });
     },
   };
 

@@ -67,14 +67,8 @@ async function distribution(ctx: RequestContext): Promise<void> {
   });
 }
 
-/** Shoal runs tasks, not containers: the list is empty, so tools that list containers go on. */
-async function containers(ctx: RequestContext): Promise<void> {
-  sendJson(ctx.res, 200, []);
-}
-
 export const imageRoutes: Route[] = [
   { method: 'POST', pattern: '/images/create', handler: create },
   { method: 'GET', pattern: '/images/json', handler: list },
   { method: 'GET', pattern: '/distribution/{name*}/json', handler: distribution },
-  { method: 'GET', pattern: '/containers/json', handler: containers },
 ];

@@ -127,7 +127,7 @@ export class DockerExecutor implements TaskExecutor {
     if (!info.State.Running) return;
     const exited = this.wait(taskId);
     const signal = (info.Config as { StopSignal?: string }).StopSignal || 'SIGTERM';
-    await this.kill(container, signal);
+    await this.signalContainer(container, signal);
     const grace = new AbortController();
     const outcome = await Promise.race([
       exited.then(() => 'exited' as const),
@@ -136,9 +136,13 @@ export class DockerExecutor implements TaskExecutor {
     grace.abort();
     if (outcome === 'grace') {
       this.log.info({ taskId, graceMs }, `task did not exit on ${signal}: killing it`);
-      await this.kill(container, 'SIGKILL');
+      await this.signalContainer(container, 'SIGKILL');
     }
     await exited;
+  }
+
+  async kill(taskId: string, signal: string): Promise<void> {
+    await this.signalContainer(this.docker.getContainer(await this.containerId(taskId)), signal);
   }
 
   async remove(taskId: string): Promise<void> {
@@ -244,7 +248,7 @@ export class DockerExecutor implements TaskExecutor {
   }
 
   /** Signals the container; one that is not running (any more) is fine. */
-  private async kill(container: Docker.Container, signal: string): Promise<void> {
+  private async signalContainer(container: Docker.Container, signal: string): Promise<void> {
     await container.kill({ signal }).catch((err: unknown) => {
       if (engineStatus(err) !== 409 && engineStatus(err) !== 404) throw engineError(`signalling container ${container.id.slice(0, 12)}`, err);
     });

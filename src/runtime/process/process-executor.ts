@@ -135,6 +135,12 @@ export class ProcessExecutor implements TaskExecutor {
     await watch.exited;
   }
 
+  async kill(taskId: string, signal: string): Promise<void> {
+    const dir = this.dirOf(taskId);
+    const pids = await dir.readPids().catch(() => undefined);
+    if (pids && !(await dir.readExit())) await signalProcess(pids.pid, pids.pidStart, parseSignal(signal));
+  }
+
   async remove(taskId: string): Promise<void> {
     const dir = this.dirOf(taskId);
     if (!existsSync(dir.path)) return;

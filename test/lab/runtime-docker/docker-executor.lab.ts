@@ -164,6 +164,18 @@ describe('docker executor', { skip: !lab && 'runs inside a docker lab: see docke
     });
   });
 
+  it('kill sends the given signal to the container (docker kill); a stopped one is left alone', async () => {
+    const s = spec(d, ['sh', '-c', 'trap "echo got HUP" HUP; echo ready; while true; do sleep 0.1; done']);
+    await withTasks([s], async () => {
+      await untilLogged(s.taskId, 'ready');
+      await executor.kill(s.taskId, 'SIGHUP');
+      await untilLogged(s.taskId, 'got HUP');
+      await executor.kill(s.taskId, 'KILL');
+      assert.equal((await executor.wait(s.taskId)).exitCode, 137);
+      await executor.kill(s.taskId, 'KILL');
+    });
+  });
+
   it('an unknown image fails with the pull error; a bad command with the engine message; nothing is left', async () => {
     const unknown = spec(d, ['true'], { image: 'no-such-image-here:1.0' });
     await assert.rejects(executor.start(unknown), (err: unknown) => {

@@ -153,6 +153,19 @@ describe('process executor', { skip: !lab && 'runs inside a lab: see process-exe
     });
   });
 
+  it('kill sends the given signal to the task (docker kill); a task that ended is left alone', async () => {
+    const ex = executor();
+    const s = spec(l, ['sh', '-c', 'trap "echo got HUP" HUP; echo ready; while :; do sleep 0.1; done']);
+    await withTasks([s], async () => {
+      await untilLogged(s.taskId, 'ready');
+      await ex.kill(s.taskId, 'HUP');
+      await untilLogged(s.taskId, 'got HUP');
+      await ex.kill(s.taskId, 'SIGKILL');
+      assert.deepEqual(await ex.wait(s.taskId), { exitCode: 137, message: 'task: non-zero exit (137)' });
+      await ex.kill(s.taskId, 'SIGKILL');
+    });
+  });
+
   it('reports exit codes', async () => {
     const { exitCode, message } = await run(spec(l, ['sh', '-c', 'exit 3']));
     assert.deepEqual({ exitCode, message }, { exitCode: 3, message: 'task: non-zero exit (3)' });
