@@ -27,6 +27,8 @@ export interface ApiServer {
   /** The unix socket path and TCP address actually listened on. */
   readonly socketPath?: string;
   readonly tcpAddress?: { host: string; port: number };
+  /** The request handler, for other listeners that serve part of the API (the live cluster view). */
+  readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
   close(): Promise<void>;
 }
 
@@ -83,6 +85,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     return {
       socketPath: listeners.socketPath,
       tcpAddress: listeners.tcpAddress,
+      handler,
       close: async () => {
         events.close();
         await closeListeners(listeners);

@@ -5,6 +5,7 @@ import { systemClock } from '../util/clock.js';
 import { ShoalError, notFound } from '../util/errors.js';
 import type { DaemonOptions } from '../cli/shoald/options.js';
 import { startApiServer, type ApiServer } from '../api/server.js';
+import { startUiServer, type UiServer } from '../ui/server.js';
 import type { ApiBackend, HostInfo } from '../api/backend.js';
 import { ImageStore } from '../runtime/images/index.js';
 import type { LogLine, LogOptions } from '../runtime/types.js';
@@ -19,6 +20,7 @@ import { chooseTaskRuntime, type TaskRuntime } from './task-runtime.js';
  */
 export class Daemon {
   private api?: ApiServer;
+  private ui?: UiServer;
   private swarm?: SwarmControl;
   private executor?: TaskRuntime;
   private images?: ImageStore;
@@ -51,9 +53,16 @@ export class Daemon {
       backend: this.backend(),
       logger: log,
     });
+    if (opts.uiAddr) this.ui = await startUiServer({ addr: opts.uiAddr, api: this.api.handler, logger: log });
+  }
+
+  /** Where the live cluster view listens (`--ui-addr`), once started. */
+  get uiAddress(): { host: string; port: number } | undefined {
+    return this.ui?.address;
   }
 
   async stop(): Promise<void> {
+    await this.ui?.close();
     await this.api?.close();
     await this.swarm?.shutdown();
     await this.executor?.close();

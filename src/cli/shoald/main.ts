@@ -52,7 +52,8 @@ async function main(): Promise<number> {
   const sock = cmd.options.apiSocket;
   process.stdout.write(
     `shoald ${SHOAL_VERSION} is serving the Docker Engine API (1.41) on unix://${sock}\n` +
-      `Try:  docker -H unix://${sock} swarm init && docker -H unix://${sock} service create --name hello --replicas 2 busybox ping 127.0.0.1\n`,
+      `Try:  docker -H unix://${sock} swarm init && docker -H unix://${sock} service create --name hello --replicas 2 busybox ping 127.0.0.1\n` +
+      (daemon.uiAddress ? `Live cluster view: http://${daemon.uiAddress.host}:${daemon.uiAddress.port}/\n` : ''),
   );
   return -1; // keep running until a signal
 }

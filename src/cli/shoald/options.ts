@@ -49,7 +49,7 @@ const FLAGS = {
   'docker-host': { type: 'string', key: 'dockerHost', help: 'Docker engine used by --runtime docker', def: DEFAULTS.dockerHost },
   dataplane: { type: 'string', key: 'dataplane', help: 'auto | nftables | userspace', def: DEFAULTS.dataplane },
   'metrics-addr': { type: 'string', key: 'metricsAddr', help: 'serve Prometheus metrics on HOST:PORT' },
-  'ui-addr': { type: 'string', key: 'uiAddr', help: 'serve the live cluster view on HOST:PORT' },
+  'ui-addr': { type: 'string', key: 'uiAddr', help: 'serve the live cluster view (a web page, read-only) on HOST:PORT' },
   'log-level': { type: 'string', key: 'logLevel', help: 'trace | debug | info | warn | error', def: DEFAULTS.logLevel },
 } as const satisfies Record<string, { type: 'string' | 'boolean'; key: keyof DaemonOptions; help: string; def?: string }>;
 
@@ -65,7 +65,6 @@ const ENUMS: Partial<Record<keyof DaemonOptions, readonly string[]>> = {
  */
 const NOT_YET: Partial<Record<keyof DaemonOptions, (v: unknown) => string | undefined>> = {
   metricsAddr: () => '--metrics-addr: Prometheus metrics are not available in this build yet; leave the flag out',
-  uiAddr: () => '--ui-addr: the live cluster view is not available in this build yet; leave the flag out',
 };
 
 export function usage(): string {
