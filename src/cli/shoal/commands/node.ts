@@ -97,7 +97,7 @@ const inspect: Command = {
       ctx.out.write(pretty.join('\n\n'));
       return 0;
     }
-    return inspectEach(ctx, ids, 'node', (id) => ctx.client.get(`/nodes/${encodeURIComponent(id)}`), flags.string('format'));
+    return inspectEach(ctx, ids, 'node', (id) => ctx.client.get(`/nodes/${encodeURIComponent(id)}`), flags.string('format'), true);
   },
 };
 

@@ -20,7 +20,7 @@ export const versionCommand: Command = {
     const client = { Version: SHOAL_VERSION, ApiVersion: API_VERSION, Os: 'linux', Arch: server.Arch, Context: 'default' };
     const format = flags.string('format');
     if (format) {
-      ctx.out.write(renderInspect([{ Client: client, Server: server }], format));
+      ctx.out.write(renderInspect([{ Client: client, Server: server }], format, { keepKeyOrder: true }));
       return;
     }
     const lines = ['Client:', ` Version:\t${SHOAL_VERSION}`, ` API version:\t${API_VERSION}`, ` OS/Arch:\tlinux/${server.Arch}`, ` Context:\tdefault`, '', `Server:${server.Platform?.Name ? ` ${server.Platform.Name}` : ''}`];
@@ -47,7 +47,7 @@ export const infoCommand: Command = {
     const info = await ctx.client.get<Doc>('/info');
     const format = flags.string('format');
     if (format) {
-      ctx.out.write(renderInspect([info], format));
+      ctx.out.write(renderInspect([info], format, { keepKeyOrder: true }));
       return;
     }
     ctx.out.write(['Client:', ` Version:    ${SHOAL_VERSION}`, ' Context:    default', ' Debug Mode: false', '', 'Server:', ...serverInfo(info), ''].join('\n') + '\n');

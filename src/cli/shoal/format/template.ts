@@ -125,8 +125,14 @@ function lookup(value: unknown, path: string[], format: string): unknown {
   return v;
 }
 
-function evaluate(call: Call, data: unknown, format: string): unknown {
+/** How `json` orders keys: sorted, as Go marshals the maps the docker CLI decodes most documents into, or as received (typed structs: info, version). */
+export interface TemplateOptions {
+  keepKeyOrder?: boolean;
+}
+
+function evaluate(call: Call, data: unknown, format: string, opts: TemplateOptions): unknown {
   const args = call.args.map((a) => (a.kind === 'path' ? lookup(data, a.path, format) : a.value));
+  if (call.fn === 'json' && opts.keepKeyOrder) return goJson(args[0], false);
   return call.fn ? FUNCTIONS[call.fn]!(...args) : args[0];
 }
 
@@ -137,16 +143,16 @@ function truthy(v: unknown): boolean {
   return !!v;
 }
 
-export function executeTemplate(nodes: Node[], data: unknown, format = ''): string {
+export function executeTemplate(nodes: Node[], data: unknown, format = '', opts: TemplateOptions = {}): string {
   let out = '';
   for (const n of nodes) {
     if (n.kind === 'text') out += n.text;
-    else if (n.kind === 'call') out += goPrint(evaluate(n.call, data, format));
-    else if (n.kind === 'if') out += executeTemplate(truthy(evaluate(n.cond, data, format)) ? n.then : n.else, data, format);
+    else if (n.kind === 'call') out += goPrint(evaluate(n.call, data, format, opts));
+    else if (n.kind === 'if') out += executeTemplate(truthy(evaluate(n.cond, data, format, opts)) ? n.then : n.else, data, format, opts);
     else {
-      const over = evaluate(n.over, data, format);
+      const over = evaluate(n.over, data, format, opts);
       const items = Array.isArray(over) ? over : over && typeof over === 'object' ? Object.keys(over).sort().map((k) => (over as Record<string, unknown>)[k]) : [];
-      for (const item of items) out += executeTemplate(n.body, item, format);
+      for (const item of items) out += executeTemplate(n.body, item, format, opts);
     }
   }
   return out;
@@ -171,8 +177,8 @@ function goNumber(n: number): string {
 }
 
 /** Go's json.Marshal of a decoded value: map keys sorted, `<>&` escaped, no spaces. */
-export function goJson(v: unknown): string {
-  return JSON.stringify(sortKeys(v) ?? null).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+export function goJson(v: unknown, sorted = true): string {
+  return JSON.stringify((sorted ? sortKeys(v) : v) ?? null).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function sortKeys(v: unknown): unknown {

@@ -128,6 +128,6 @@ export const inspectCommand: Command = {
       }
       return 0;
     }
-    return inspectEach(ctx, flags.positionals, 'service', (ref) => ctx.client.get(`/services/${encodeURIComponent(ref)}`, { insertDefaults: true }), flags.string('format'));
+    return inspectEach(ctx, flags.positionals, 'service', (ref) => ctx.client.get(`/services/${encodeURIComponent(ref)}`, { insertDefaults: true }), flags.string('format'), true);
   },
 };

@@ -21,3 +21,9 @@ export function familiarImage(image: string): string {
   if (digest === undefined || !/:[^/]+$/.test(name!)) return image;
   return name!.replace(/^docker\.io\/(library\/)?/, '');
 }
+
+/** An image reference with no tag or digest gets `:latest`, as the docker CLI pins it before sending a spec. */
+export function withDefaultTag(image: string): string {
+  const lastPart = image.slice(image.lastIndexOf('/') + 1);
+  return image.includes('@') || lastPart.includes(':') ? image : `${image}:latest`;
+}
