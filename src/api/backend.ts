@@ -51,6 +51,8 @@ export interface SwarmBackend {
   join(request: SwarmJoinRequest): Promise<void>;
   /** Leaves the swarm; throws (503, with Docker's advice) when a manager leaves without force. */
   leave(force: boolean): Promise<void>;
+  /** `swarm unlock`: opens an autolocked manager's store with its unlock key. */
+  unlock(unlockKey: string): Promise<void>;
 }
 
 /** `POST /swarm/init`, as the docker CLI sends it. */

@@ -105,6 +105,8 @@ export const swarmInitSchema = struct('InitRequest', {
   Availability: str,
 }) as StructSchema;
 
+export const swarmUnlockSchema = struct('UnlockRequest', { UnlockKey: str }) as StructSchema;
+
 export const swarmJoinSchema = struct('JoinRequest', {
   ListenAddr: str,
   AdvertiseAddr: str,

@@ -6,7 +6,9 @@ import type { SwarmBackend, SwarmInitRequest, SwarmJoinRequest, SwarmState } fro
 import type { TaskExecutor } from '../runtime/types.js';
 import type { DataPlaneKind } from '../mesh/dataplane/index.js';
 import { SwarmNode } from './swarm-node.js';
-import { readNodeState } from './node-state.js';
+import { clearSwarmState, readNodeState, type NodeState } from './node-state.js';
+import { SwarmLockedError } from '../cluster/raft/storage/encryption.js';
+import { checkUnlockKey } from '../cluster/membership/unlock-key.js';
 import { resolveAdvertiseAddr } from './advertise-addr.js';
 import { readHostFacts, describeHost } from './host-facts.js';
 
@@ -29,6 +31,8 @@ export interface SwarmControlOptions {
 /** This host's membership in a swarm, behind the Engine API's /swarm endpoints. */
 export class SwarmControl implements SwarmBackend {
   private node?: SwarmNode;
+  /** This host's swarm state while its store waits for the unlock key. */
+  private locked?: NodeState;
   private readonly listeners = new Set<(events: StoreEvent[]) => void>();
   private unwatchStore?: () => void;
   /** Serialises init, leave and shutdown: they open and close the store. */
@@ -36,10 +40,35 @@ export class SwarmControl implements SwarmBackend {
 
   constructor(private readonly o: SwarmControlOptions) {}
 
-  /** At daemon start: rejoins the swarm this host was part of, from its state on disk. */
+  /**
+   * At daemon start: rejoins the swarm this host was part of, from its state on disk. A manager
+   * whose store is autolocked stays `locked`, serving nothing of the swarm, until `swarm unlock`.
+   */
   async resume(): Promise<void> {
     const state = readNodeState(this.o.dataDir);
-    if (state) this.attach(await SwarmNode.resume(this.deps(), state));
+    if (!state) return;
+    try {
+      this.attach(await SwarmNode.resume(this.deps(), state));
+    } catch (err) {
+      if (!(err instanceof SwarmLockedError)) throw err;
+      this.locked = state;
+      this.o.log.warn({ node: state.nodeId }, 'this manager\'s store is autolocked: it takes part in the swarm again after "docker swarm unlock"');
+    }
+  }
+
+  /** `swarm unlock`: opens the locked store with the key and starts this host's part of the swarm. */
+  unlock(unlockKey: string): Promise<void> {
+    return this.serially(async () => {
+      const state = this.locked;
+      if (!state) {
+        if (!this.node) throw new ShoalError('failed_precondition', 'This node is not part of a swarm');
+        throw new ShoalError('conflict', 'swarm is not locked');
+      }
+      checkUnlockKey(unlockKey);
+      this.attach(await SwarmNode.resume(this.deps(), state, { unlockKey }));
+      this.locked = undefined;
+      this.o.log.info({ node: state.nodeId }, 'swarm unlocked');
+    });
   }
 
   get current(): SwarmNode | undefined {
@@ -48,6 +77,7 @@ export class SwarmControl implements SwarmBackend {
 
   state(): SwarmState {
     const n = this.node;
+    if (this.locked) return { localNodeState: 'locked', nodeId: this.locked.nodeId, nodeAddr: this.locked.advertiseAddr, controlAvailable: false, error: '' };
     if (!n) return { localNodeState: 'inactive', nodeId: '', nodeAddr: '', controlAvailable: false, error: '' };
     return {
       localNodeState: 'active',
@@ -60,7 +90,7 @@ export class SwarmControl implements SwarmBackend {
   }
 
   private refuseIfMember(): void {
-    if (this.node) throw new ShoalError('failed_precondition', 'This node is already part of a swarm. Use "docker swarm leave" to leave this swarm and join another one.');
+    if (this.node || this.locked) throw new ShoalError('failed_precondition', 'This node is already part of a swarm. Use "docker swarm leave" to leave this swarm and join another one.');
   }
 
   init(req: SwarmInitRequest): Promise<string> {
@@ -71,9 +101,10 @@ export class SwarmControl implements SwarmBackend {
       }
       if (req.ForceNewCluster && current) {
         // Quorum-loss recovery: this manager keeps its state and becomes the only member.
+        const unlockKey = current.store?.view((tx) => tx.list('cluster')[0]?.UnlockKey);
         this.detach();
         await current.shutdown(false);
-        this.attach(await SwarmNode.resume(this.deps(), current.state, true));
+        this.attach(await SwarmNode.resume(this.deps(), current.state, { forceNewCluster: true, unlockKey }));
         return current.state.nodeId;
       }
       this.refuseIfMember();
@@ -88,6 +119,7 @@ export class SwarmControl implements SwarmBackend {
         subnetSize: req.SubnetSize,
         dataPathPort: req.DataPathPort,
         availability: availability(req.Availability),
+        autoLock: req.AutoLockManagers,
       });
       this.attach(node);
       return node.state.nodeId;
@@ -112,6 +144,13 @@ export class SwarmControl implements SwarmBackend {
 
   leave(force: boolean): Promise<void> {
     return this.serially(async () => {
+      if (this.locked) {
+        // A locked manager may still leave for good (its store is unread, and stays so).
+        if (!force) throw new ShoalError('failed_precondition', LEAVE_AS_MANAGER);
+        clearSwarmState(this.o.dataDir);
+        this.locked = undefined;
+        return;
+      }
       const node = this.node;
       if (!node) throw new ShoalError('failed_precondition', 'This node is not part of a swarm');
       if (node.state.role === 'manager' && !force) throw new ShoalError('failed_precondition', LEAVE_AS_MANAGER);

@@ -24,6 +24,7 @@ import { CA_SERVICE, DISPATCHER_SERVICE, type IssueRequest, type IssueResponse }
 import { RpcClient } from '../cluster/rpc/client.js';
 import { NodeCertificateProvider, callerIdentity, clusterClientCredentials, type NodeCredentials } from '../cluster/rpc/tls.js';
 import { LeaderDuties } from './leader-duties.js';
+import { followUnlockKey } from './unlock-key-sealer.js';
 import { Agent } from '../agent/agent.js';
 import { RemoteControlPlane } from '../agent/remote-control-plane.js';
 import type { TaskExecutor } from '../runtime/types.js';
@@ -45,6 +46,8 @@ export interface SwarmNodeDeps {
 /** What a manager runs besides the agent: the replicated store, its services on the cluster port, and the leader's duties. */
 interface ManagerParts {
   store: RaftStore;
+  /** Stops following the cluster's unlock key. */
+  unfollowKey: () => void;
   dispatcher: Dispatcher;
   services: ServiceDefinition[];
   duties: LeaderDuties;
@@ -156,17 +159,24 @@ export class SwarmNode {
    * `forceNewCluster` (`swarm init --force-new-cluster` on a manager that lost its quorum): keep
    * the state and become the only manager.
    */
-  static async resume(deps: SwarmNodeDeps, state: NodeState, forceNewCluster = false): Promise<SwarmNode> {
-    deps.log.info({ node: state.nodeId, role: state.role, forceNewCluster }, 'rejoined the swarm from the state on disk');
-    return SwarmNode.start(deps, state, [], [], forceNewCluster);
+  static async resume(deps: SwarmNodeDeps, state: NodeState, opts: { forceNewCluster?: boolean; unlockKey?: string } = {}): Promise<SwarmNode> {
+    const node = await SwarmNode.start(deps, state, [], [], opts);
+    deps.log.info({ node: state.nodeId, role: state.role, forceNewCluster: Boolean(opts.forceNewCluster) }, 'rejoined the swarm from the state on disk');
+    return node;
   }
 
   /** `bootstrap`: the founding Raft members of a new cluster (ignored when the store has state); managers only. */
-  private static async start(deps: SwarmNodeDeps, state: NodeState, bootstrap: { id: string; addr: string }[], peers: { id: string; addr: string }[] = [], forceNewCluster = false): Promise<SwarmNode> {
+  private static async start(
+    deps: SwarmNodeDeps,
+    state: NodeState,
+    bootstrap: { id: string; addr: string }[],
+    peers: { id: string; addr: string }[] = [],
+    opts: { forceNewCluster?: boolean; unlockKey?: string } = {},
+  ): Promise<SwarmNode> {
     const credentials = readCredentials(deps.dataDir);
     const node = new SwarmNode(state, new NodeCertificateProvider(credentials), credentials, deps);
     try {
-      if (state.role === 'manager') await node.startManager(bootstrap, peers, forceNewCluster);
+      if (state.role === 'manager') await node.startManager(bootstrap, peers, opts);
       await node.server.listen(state.listenAddr);
       node.manager?.duties.start();
       await node.startAgent();
@@ -178,7 +188,8 @@ export class SwarmNode {
     return node;
   }
 
-  private async startManager(bootstrap: { id: string; addr: string }[], peers: { id: string; addr: string }[], forceNewCluster = false): Promise<void> {
+  /** `unlockKey`: the autolock key that opens a locked store (a wrong or missing one throws before anything starts). */
+  private async startManager(bootstrap: { id: string; addr: string }[], peers: { id: string; addr: string }[], opts: { forceNewCluster?: boolean; unlockKey?: string } = {}): Promise<void> {
     const { log, clock, dataDir } = this.deps;
     const services: ServiceDefinition[] = [];
     const register = (def: ServiceDefinition, impl: UntypedServiceImplementation) => {
@@ -192,11 +203,13 @@ export class SwarmNode {
       channelCredentials: clusterClientCredentials(this.credentials.caCertPem, this.credentials),
     });
     for (const p of peers) if (p.id !== this.state.nodeId) transport.setPeer(p.id, p.addr);
-    const store = await openRaftStore({ dir: join(swarmDir(dataDir), 'raft'), nodeId: this.state.nodeId, bootstrap, forceNewCluster, transport, clock, log });
+    const { forceNewCluster, unlockKey } = opts;
+    const store = await openRaftStore({ dir: join(swarmDir(dataDir), 'raft'), nodeId: this.state.nodeId, bootstrap, forceNewCluster, unlockKey, transport, clock, log });
     const dispatcher = new Dispatcher({ store, log: log.child({ component: 'dispatcher' }), clock, caCertPem: () => this.credentials.caCertPem, isLeader: () => store.isLeader() });
     register(CA_SERVICE, caService({ store, log: log.child({ component: 'ca' }), addManager: (id, addr) => store.addMember(id, addr) }));
     register(DISPATCHER_SERVICE, dispatcher.service());
-    this.manager = { store, dispatcher, services, duties: new LeaderDuties({ store, dispatcher, log, clock }) };
+    const unfollowKey = followUnlockKey(store, unlockKey, log.child({ component: 'autolock' }));
+    this.manager = { store, unfollowKey, dispatcher, services, duties: new LeaderDuties({ store, dispatcher, log, clock }) };
   }
 
   private async startAgent(): Promise<void> {
@@ -300,6 +313,7 @@ export class SwarmNode {
     this.manager = undefined;
     if (!m) return;
     await m.duties.stop();
+    m.unfollowKey();
     for (const def of m.services) this.server.remove(def);
     await m.store.close();
   }

@@ -28,6 +28,7 @@ export class TestBackend implements ApiBackend {
     state: () => this.state,
     init: async () => NODE_ID,
     join: async () => undefined,
+    unlock: async () => undefined,
     leave: async () => {
       this.state = { localNodeState: 'inactive', nodeId: '', nodeAddr: '', controlAvailable: false, error: '' };
     },

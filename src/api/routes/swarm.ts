@@ -6,7 +6,7 @@ import { managerStore, update, view, type RequestContext } from '../context.js';
 import { readJson, sendEmpty, sendJson } from '../http.js';
 import { boolParam, versionParam } from '../query.js';
 import type { Route } from '../router.js';
-import { swarmInitSchema, swarmJoinSchema, swarmSpecSchema } from '../schemas.js';
+import { swarmInitSchema, swarmJoinSchema, swarmSpecSchema, swarmUnlockSchema } from '../schemas.js';
 import { shapeSwarm } from '../shape/cluster.js';
 
 const ALREADY_IN_SWARM = 'This node is already part of a swarm. Use "docker swarm leave" to leave this swarm and join another one.';
@@ -52,6 +52,12 @@ async function updateRoute(ctx: RequestContext): Promise<void> {
   sendEmpty(ctx.res, 200);
 }
 
+async function unlock(ctx: RequestContext): Promise<void> {
+  const req = await readJson<{ UnlockKey?: string }>(ctx.req, swarmUnlockSchema);
+  await ctx.backend.swarm.unlock(req.UnlockKey ?? '');
+  sendEmpty(ctx.res, 200);
+}
+
 async function unlockKey(ctx: RequestContext): Promise<void> {
   sendJson(ctx.res, 200, { UnlockKey: view(ctx, (tx) => getCluster(tx).UnlockKey ?? '') });
 }
@@ -63,4 +69,5 @@ export const swarmRoutes: Route[] = [
   { method: 'POST', pattern: '/swarm/leave', handler: leave },
   { method: 'POST', pattern: '/swarm/update', handler: updateRoute },
   { method: 'GET', pattern: '/swarm/unlockkey', handler: unlockKey },
+  { method: 'POST', pattern: '/swarm/unlock', handler: unlock },
 ];

@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { invalidArgument, ShoalError } from '../../util/errors.js';
 import type { ReadTx, WriteTx } from '../store/types.js';
 import type { ClusterObject, SwarmSpec } from '../types.js';
 import { checkVersion, rpcError } from './errors.js';
 import { mergeSwarmSpec } from '../membership/bootstrap.js';
 import { rotateJoinToken } from '../membership/join-token.js';
+import { newUnlockKey } from '../membership/unlock-key.js';
 
 const NANOS_PER_HOUR = 3600e9;
 
@@ -20,9 +20,6 @@ export function getCluster(tx: ReadTx): ClusterObject {
   if (!cluster) throw new ShoalError('unavailable', 'the swarm has no cluster object yet: wait for "docker swarm init" to finish');
   return cluster;
 }
-
-/** An unlock key as Docker prints it: `SWMKEY-1-` and 32 random bytes in unpadded base64. */
-export const newUnlockKey = (): string => `SWMKEY-1-${randomBytes(32).toString('base64').replace(/=+$/, '')}`;
 
 /**
  * Updates the swarm spec and rotates tokens or the unlock key. Like Docker, fields left zero or

@@ -3,6 +3,7 @@ import type { WriteTx } from '../store/index.js';
 import type { ClusterObject, NetworkObjectSwarm, NodeObject, SwarmSpec } from '../types.js';
 import { newId } from '../../util/ids.js';
 import { caDigest, formatJoinToken, newTokenSecret } from './join-token.js';
+import { newUnlockKey } from './unlock-key.js';
 import { certDer, subjectDer, type RootCA } from '../ca/certificates.js';
 import { describeHost, type HostFacts } from '../../daemon/host-facts.js';
 
@@ -20,6 +21,8 @@ export interface InitRequest {
   subnetSize?: number;
   dataPathPort?: number;
   availability?: 'active' | 'pause' | 'drain';
+  /** `swarm init --autolock`: managers' stores are sealed by an unlock key. */
+  autoLock?: boolean;
 }
 
 /** Swarm's defaults for a new cluster (what `docker swarm init` shows). */
@@ -70,10 +73,12 @@ export function bootstrapCluster(tx: WriteTx, req: InitRequest): void {
   const digest = caDigest(certDer(req.rootCA.certPem));
   const meta = { Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '' };
 
+  const spec = mergeSwarmSpec(defaultSwarmSpec(), req.spec);
+  if (req.autoLock) spec.EncryptionConfig = { AutoLockManagers: true };
   const cluster: ClusterObject = {
     ID: req.clusterId,
     ...meta,
-    Spec: mergeSwarmSpec(defaultSwarmSpec(), req.spec),
+    Spec: spec,
     TLSInfo: tlsInfo,
     RootRotationInProgress: false,
     DefaultAddrPool: req.defaultAddrPool?.length ? req.defaultAddrPool : ['10.0.0.0/8'],
@@ -84,6 +89,7 @@ export function bootstrapCluster(tx: WriteTx, req: InitRequest): void {
       Manager: formatJoinToken({ caDigest: digest, secret: newTokenSecret() }),
     },
     RootCA: { CACert: req.rootCA.certPem, CAKey: req.rootCA.keyPem },
+    ...(spec.EncryptionConfig.AutoLockManagers && { UnlockKey: newUnlockKey() }),
   };
   tx.create('cluster', cluster);
 

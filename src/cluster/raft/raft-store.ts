@@ -150,6 +150,11 @@ export class RaftStore implements Store {
     this.failAll(closedError());
   }
 
+  /** Seals this member's data key at rest under `unlockKey` (autolock on or rotated), or keeps it in the clear (off). */
+  setUnlockKey(unlockKey: string | undefined): void {
+    this.opts.storage.setUnlockKey(unlockKey);
+  }
+
   // ---- cluster -----------------------------------------------------------------------------
 
   isLeader(): boolean {

@@ -42,6 +42,23 @@ interface KeyFile {
   sealed?: string;
 }
 
+/** Docker's words for a manager whose store is sealed by an unlock key it has not been given. */
+export const SWARM_LOCKED = 'Swarm is encrypted and needs to be unlocked before it can be used. Please use "docker swarm unlock" to unlock it.';
+
+/** The store is autolocked and no unlock key was given. */
+export class SwarmLockedError extends ShoalError {
+  constructor() {
+    super('failed_precondition', SWARM_LOCKED);
+  }
+}
+
+/** The unlock key given does not open the store. */
+export class InvalidUnlockKeyError extends ShoalError {
+  constructor() {
+    super('invalid_argument', 'swarm could not be unlocked: invalid key provided');
+  }
+}
+
 const keyFromUnlockKey = (unlockKey: string): DataKey =>
   new DataKey(Buffer.from(hkdfSync('sha256', unlockKey, 'shoal-raft', 'key-encryption-key', 32)));
 
@@ -58,11 +75,11 @@ export function loadDataKey(path: string, unlockKey: string | undefined): DataKe
   }
   const file = JSON.parse(readFileSync(path, 'utf8')) as KeyFile;
   if (file.dek) return new DataKey(Buffer.from(file.dek, 'base64'));
-  if (!unlockKey) throw new ShoalError('failed_precondition', 'Swarm is encrypted and needs to be unlocked before it can be used. Please use "docker swarm unlock" to unlock it.');
+  if (!unlockKey) throw new SwarmLockedError();
   try {
     return new DataKey(keyFromUnlockKey(unlockKey).open(Buffer.from(file.sealed!, 'base64')));
   } catch {
-    throw new ShoalError('invalid_argument', 'invalid key: the unlock key does not open this swarm\'s data');
+    throw new InvalidUnlockKeyError();
   }
 }
 

@@ -13,6 +13,9 @@ export class MemoryStorage implements RaftStorage {
   /** Set by the simulation: how many of the next save's entries reach the disk before the crash. */
   tornWrite: number | undefined;
 
+  /** Nothing is kept at rest here: there is no data key to seal. */
+  setUnlockKey(): void {}
+
   load(): PersistedState {
     return { hardState: { ...this.hardState }, snapshot: this.snapshot, entries: [...this.entries] };
   }

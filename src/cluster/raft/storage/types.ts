@@ -17,6 +17,8 @@ export interface RaftStorage {
   saveSnapshot(snapshot: Snapshot): void;
   /** A snapshot from the leader replaces the whole log: no entry from before it survives a restart. */
   installSnapshot(snapshot: Snapshot): void;
+  /** Autolock turned on, its key rotated, or turned off: the data key is sealed by the new unlock key (or kept in the clear). */
+  setUnlockKey(unlockKey: string | undefined): void;
   close(): void;
 }
 
