@@ -58,6 +58,18 @@ export class RemoteControlPlane implements AgentControlPlane {
     this.connect();
   }
 
+  /**
+   * Tells the managers this host is stopping (it is marked down at once, its tasks go elsewhere),
+   * before its tasks are stopped. Heartbeats and reconnects end; status reports still go out
+   * until stop(). Bounded: a manager that does not answer leaves it to the missed heartbeats.
+   */
+  async goodbye(timeoutMs = 2000): Promise<void> {
+    this.stopped = true;
+    if (this.heartbeatTimer) this.o.clock.clearTimeout(this.heartbeatTimer);
+    if (this.reconnectTimer) this.o.clock.clearTimeout(this.reconnectTimer);
+    await this.client?.call('Goodbye', {}, timeoutMs).catch((err: unknown) => this.o.log.warn({ err: errorMessage(err) }, 'the managers did not hear this host\'s goodbye: they will see it down once its heartbeats stop'));
+  }
+
   stop(): void {
     this.stopped = true;
     if (this.heartbeatTimer) this.o.clock.clearTimeout(this.heartbeatTimer);

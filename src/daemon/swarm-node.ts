@@ -322,6 +322,7 @@ export class SwarmNode {
   async shutdown(leave: boolean): Promise<void> {
     this.stopped = true;
     if (this.renewalTimer) this.deps.clock.clearTimeout(this.renewalTimer);
+    await this.controlPlane?.goodbye();
     await this.agent?.stop(true);
     this.controlPlane?.stop();
     await this.stopManager();

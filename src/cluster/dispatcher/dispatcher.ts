@@ -2,7 +2,7 @@ import { status, type ServerWritableStream, type UntypedServiceImplementation } 
 import type { Logger } from '../../util/logger.js';
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import { errorMessage } from '../../util/errors.js';
-import { mutable, type Store } from '../store/index.js';
+import { mutable, type Store, type WriteTx } from '../store/index.js';
 import type { NodeObject } from '../types.js';
 import { deriveEndpointTable } from '../endpoints/derive.js';
 import { unary } from '../rpc/cluster-server.js';
@@ -39,6 +39,8 @@ interface Session {
 export class Dispatcher {
   private readonly sessions = new Map<string, Session>();
   private readonly lastSeen = new Map<string, number>();
+  /** Hosts that said goodbye and have not opened a session since: their late heartbeats do not make them ready. */
+  private readonly departed = new Set<string>();
   private table = new CurrentTable();
   private unwatch?: () => void;
   private pushScheduled = false;
@@ -94,6 +96,7 @@ export class Dispatcher {
       Heartbeat: unary(async (req: { appliedTableVersion?: number }, call) => {
         const nodeId = this.caller(call);
         this.lastSeen.set(nodeId, this.o.clock.now());
+        if (this.departed.has(nodeId)) return { periodMs: this.heartbeatPeriodMs() }; // one still on its way when the host said goodbye
         await this.markReady(nodeId);
         await this.recordApplied(nodeId, req?.appliedTableVersion);
         return { periodMs: this.heartbeatPeriodMs() };
@@ -101,6 +104,18 @@ export class Dispatcher {
       UpdateTaskStatus: unary(async (req: { updates: StatusUpdate[] }, call) => {
         const nodeId = this.caller(call);
         await this.o.store.update((tx) => applyTaskStatus(tx, nodeId, req.updates ?? []));
+        return {};
+      }),
+      // A host stopping cleanly (or leaving) says so before it stops its tasks: it is down at once,
+      // so its tasks are replaced on other hosts, never on it, without waiting for missed heartbeats.
+      Goodbye: unary(async (_req, call) => {
+        const nodeId = this.caller(call);
+        this.departed.add(nodeId);
+        await this.o.store.update((tx) => {
+          const node = tx.get('nodes', nodeId);
+          if (node) this.markDown(tx, node, 'shoald stopped');
+        });
+        this.o.log.info({ node: nodeId }, 'host said goodbye: marked down');
         return {};
       }),
     };
@@ -112,6 +127,7 @@ export class Dispatcher {
     const session: Session = { state: new SessionState(nodeId), call };
     this.sessions.set(nodeId, session);
     this.lastSeen.set(nodeId, this.o.clock.now());
+    this.departed.delete(nodeId);
     const close = () => {
       if (this.sessions.get(nodeId) === session) this.sessions.delete(nodeId);
     };
@@ -136,6 +152,15 @@ export class Dispatcher {
     const known = this.o.store.view((tx) => tx.get('nodes', nodeId)?.EndpointTableVersions);
     if (known?.Applied === applied && known.Managers === managers) return;
     await this.o.store.update((tx) => recordTableVersions(tx, nodeId, applied, managers));
+  }
+
+  /** Marks a host down (its tasks are then replaced elsewhere) and ends its session. */
+  private markDown(tx: WriteTx, node: NodeObject, message: string): void {
+    const copy = mutable(node);
+    copy.Status = { State: 'down', Message: message, Addr: node.Status.Addr };
+    if (copy.ManagerStatus) copy.ManagerStatus.Reachability = 'unreachable';
+    tx.update('nodes', copy);
+    this.sessions.get(node.ID)?.call.end();
   }
 
   private async markReady(nodeId: string): Promise<void> {
@@ -186,11 +211,7 @@ export class Dispatcher {
       for (const node of tx.list('nodes')) {
         const seen = this.lastSeen.get(node.ID) ?? this.startedAt;
         if (node.Status.State === 'down' || seen >= deadline) continue;
-        const copy = mutable(node);
-        copy.Status = { State: 'down', Message: 'heartbeat failure', Addr: node.Status.Addr };
-        if (copy.ManagerStatus) copy.ManagerStatus.Reachability = 'unreachable';
-        tx.update('nodes', copy);
-        this.sessions.get(node.ID)?.call.end();
+        this.markDown(tx, node, 'heartbeat failure');
         this.o.log.warn({ node: node.ID, hostname: node.Description.Hostname, silentMs: now - seen }, 'node missed its heartbeats: marked down');
       }
     });

@@ -5,8 +5,8 @@ import type { EndpointTable } from '../endpoints/types.js';
 /** The CA: hands out the root certificate to anyone, and node certificates to holders of a join token (or of a valid certificate, to renew). */
 export const CA_SERVICE = jsonService('shoal.CA', ['GetRootCACertificate', 'IssueNodeCertificate']);
 
-/** The dispatcher: each host's session with the managers (assignments, heartbeats, task status). */
-export const DISPATCHER_SERVICE = jsonService('shoal.Dispatcher', ['Heartbeat', 'UpdateTaskStatus'], ['Session']);
+/** The dispatcher: each host's session with the managers (assignments, heartbeats, task status, goodbye when it stops). */
+export const DISPATCHER_SERVICE = jsonService('shoal.Dispatcher', ['Heartbeat', 'UpdateTaskStatus', 'Goodbye'], ['Session']);
 
 export interface IssueRequest {
   /** Absent when renewing with a valid certificate. */
