@@ -140,6 +140,12 @@ test('service create, ls, ps, inspect, scale, update, rollback, logs, rm', async
   assert.equal(progressLines(rolledBack).replaceAll('web', 'web2'), progressLines(dockerRolledBack));
   assert.match(rolledBack, /rollback: /);
 
+  const why = await shoal('service', 'why', 'web');
+  assert.match(why, /^Service web \([0-9a-z]{25}\)\nVIPs: [\d./]+ on (ingress|appnet)/);
+  assert.match(why, /Managers' backends \(3 running tasks of 3 wanted\):\n {2}web\.1 /);
+  assert.match(why, /HOST\s+STATE\s+TABLE APPLIED\s+MANAGERS\s+BACKENDS HERE\s+VERDICT\nh1\s+ready\s+\d+\s+\d+\s+3\s+(in step|behind)/);
+  const whyJson = (await shoal('service', 'why', '--format', 'json', 'web')).trim().split('\n').map((l) => JSON.parse(l) as { Host: string; TableApplied: number });
+  assert.deepEqual(whyJson.map((r) => r.Host), ['h1', 'h2']);
   assert.equal(await shoal('service', 'update', '--detach', '--replicas', '1', 'web'), 'web\n');
   await hosts.h1!.waitForReplicas('web', '1/1');
   await same(['service', 'logs', 'web2'], (s) => s.split('\n').sort().join('\n'));

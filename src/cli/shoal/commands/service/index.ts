@@ -8,9 +8,10 @@ import { rmCommand } from './rm.js';
 import { rollbackCommand } from './rollback.js';
 import { scaleCommand } from './scale.js';
 import { updateCommand } from './update.js';
+import { whyCommand } from './why.js';
 
 export const serviceGroup: CommandGroup = {
   name: 'service',
   summary: 'Manage Swarm services',
-  commands: [createCommand, inspectCommand, logsCommand, lsCommand, psCommand, rmCommand, rollbackCommand, scaleCommand, updateCommand],
+  commands: [createCommand, inspectCommand, logsCommand, lsCommand, psCommand, rmCommand, rollbackCommand, scaleCommand, updateCommand, whyCommand],
 };
