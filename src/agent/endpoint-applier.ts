@@ -4,6 +4,7 @@ import type { EndpointTable } from '../cluster/endpoints/types.js';
 import type { Overlay } from '../mesh/overlay/overlay.js';
 import type { DnsServer } from '../dns/index.js';
 import type { DataPlane } from '../mesh/dataplane/index.js';
+import { Histogram } from '../metrics/histogram.js';
 
 export interface EndpointApplierOptions {
   nodeId: string;
@@ -29,6 +30,8 @@ export class EndpointApplier {
   private retryMs = RETRY_FIRST_MS;
   private retryTimer?: NodeJS.Timeout;
   private stopped = false;
+  /** Seconds from the store commit a table carries to its rules being live here (same clock on one machine; NTP-close across hosts). */
+  readonly commitToLive = new Histogram();
 
   constructor(private readonly o: EndpointApplierOptions) {}
 
@@ -61,6 +64,7 @@ export class EndpointApplier {
         this.o.dns.apply(table);
         this.applied = table.version;
         this.retryMs = RETRY_FIRST_MS;
+        if (table.committedAt !== undefined) this.commitToLive.observe(Math.max(0, Date.now() - table.committedAt) / 1000);
         this.o.log.debug({ version: table.version }, 'endpoint table applied');
       } catch (err) {
         // A retry (or the next table) converges from what the kernel holds.

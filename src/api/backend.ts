@@ -3,6 +3,8 @@ import type { Store, StoreEvent } from '../cluster/store/types.js';
 import type { SwarmSpec } from '../cluster/types.js';
 import type { LogLine, LogOptions } from '../runtime/types.js';
 import type { LocalTask } from '../agent/agent.js';
+import type { TraceRequest } from '../cluster/trace/plan-trace.js';
+import type { TraceReport } from '../cluster/trace/trace-report.js';
 
 /**
  * What the Engine API server needs from the daemon. The daemon implements it; the server reads
@@ -21,6 +23,8 @@ export interface ApiBackend {
   containers: ContainersBackend;
   /** Facts about this host and daemon for `version` and `info`. */
   host(): HostInfo;
+  /** `shoal trace`: where a new connection from a client to a service would go now (a manager asks the hosts). */
+  trace(req: TraceRequest): Promise<TraceReport>;
 }
 
 export interface ContainersBackend {

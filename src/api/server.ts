@@ -16,6 +16,7 @@ import { serviceRoutes } from './routes/services.js';
 import { swarmRoutes } from './routes/swarm.js';
 import { systemRoutes } from './routes/system.js';
 import { taskRoutes } from './routes/tasks.js';
+import { traceRoutes } from './routes/trace.js';
 import { API_VERSION, splitVersion } from './version.js';
 
 export interface ApiServerOptions extends ListenOptions {
@@ -43,6 +44,7 @@ const router = new Router([
   ...secretAndConfigRoutes,
   ...imageRoutes,
   ...containerRoutes,
+  ...traceRoutes,
 ]);
 
 /** The request handler: Docker's headers on every answer, version negotiation, routing, error bodies. */

@@ -13,6 +13,10 @@ import { SHOAL_VERSION } from '../version.js';
 import { SwarmControl } from './swarm-backend.js';
 import { readHostFacts } from './host-facts.js';
 import { chooseTaskRuntime, type TaskRuntime } from './task-runtime.js';
+import { MetricsServer } from '../metrics/server.js';
+import { processMetrics } from '../metrics/process.js';
+import { family } from '../metrics/exposition.js';
+import { SwarmMetrics } from './swarm-metrics.js';
 
 /**
  * shoald: the Engine API, the image store, the task executor, and (once in a swarm) this host's
@@ -24,6 +28,8 @@ export class Daemon {
   private swarm?: SwarmControl;
   private executor?: TaskRuntime;
   private images?: ImageStore;
+  private metrics?: MetricsServer;
+  private unwatchMetrics?: () => void;
 
   constructor(
     private readonly opts: DaemonOptions,
@@ -45,6 +51,7 @@ export class Daemon {
       log,
       clock: systemClock,
     });
+    if (opts.metricsAddr) await this.startMetrics(opts.metricsAddr);
     await this.swarm.resume();
     this.api = await startApiServer({
       socketPath: opts.apiSocket,
@@ -61,8 +68,25 @@ export class Daemon {
     return this.ui?.address;
   }
 
+  /** `--metrics-addr`: Prometheus metrics of the process, this host's mesh, DNS and endpoint table, and on managers Raft and the scheduler. */
+  private async startMetrics(addr: string): Promise<void> {
+    const swarm = this.swarm!;
+    const sm = new SwarmMetrics(() => swarm.current);
+    this.unwatchMetrics = swarm.onStoreEvents((events) => sm.onStoreEvents(events));
+    const info = () => {
+      const s = swarm.state();
+      const labels = { version: SHOAL_VERSION, node: s.nodeId, role: s.localNodeState !== 'active' ? 'none' : s.controlAvailable ? 'manager' : 'worker', dataplane: swarm.current?.dataPlaneKind ?? '', runtime: this.executor!.kind };
+      return [family('shoal_info', 'gauge', "This daemon: version, node ID, role, data plane and runtime (value 1).", [{ labels, value: 1 }])];
+    };
+    this.metrics = new MetricsServer([processMetrics, info, ...sm.collectors], this.log.child({ component: 'metrics' }));
+    const at = await this.metrics.listen(addr);
+    this.log.info({ metricsAddr: at }, 'serving Prometheus metrics at /metrics');
+  }
+
   async stop(): Promise<void> {
     await this.ui?.close();
+    this.unwatchMetrics?.();
+    await this.metrics?.close();
     await this.api?.close();
     await this.swarm?.shutdown();
     await this.executor?.close();
@@ -102,6 +126,7 @@ export class Daemon {
       },
       taskLogs: (taskId: string, o: LogOptions): AsyncIterable<LogLine> => swarm.current?.taskLogs(taskId, o) ?? executor.logs(taskId, o),
       host: () => ({ ...host, dataPlane: swarm.current?.dataPlaneKind ?? host.dataPlane }),
+      trace: (req) => swarm.current!.trace(req),
     };
   }
 }

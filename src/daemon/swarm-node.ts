@@ -19,6 +19,10 @@ import { ClusterServer } from '../cluster/rpc/cluster-server.js';
 import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { LOGS_SERVICE, logsService } from '../cluster/logs/logs-service.js';
 import { remoteTaskLogs } from '../cluster/logs/remote-logs.js';
+import { TRACE_SERVICE, traceService } from '../cluster/trace/trace-service.js';
+import { traceConnection, type TraceReport } from '../cluster/trace/trace-report.js';
+import type { TraceRequest } from '../cluster/trace/plan-trace.js';
+import type { TraceAnswer } from '../mesh/dataplane/index.js';
 import type { LogLine, LogOptions } from '../runtime/types.js';
 import { CA_SERVICE, DISPATCHER_SERVICE, type IssueRequest, type IssueResponse } from '../cluster/rpc/services.js';
 import { RpcClient } from '../cluster/rpc/client.js';
@@ -82,6 +86,23 @@ export class SwarmNode {
   ) {
     this.server = new ClusterServer(certs, deps.log.child({ component: 'cluster-port' }));
     this.server.add(LOGS_SERVICE, logsService(deps.executor, () => this.credentials.caCertPem));
+    this.server.add(TRACE_SERVICE, traceService(() => this.mesh, () => this.credentials.caCertPem));
+  }
+
+  /** `shoal trace`: where a new connection from a client to a service would go now (managers only). */
+  trace(req: TraceRequest): Promise<TraceReport> {
+    const store = this.manager?.store;
+    if (!store) throw new ShoalError('failed_precondition', 'trace needs a manager: this node is a worker');
+    return traceConnection(store, req, async (hop) => {
+      if (hop.nodeId === this.state.nodeId) return this.mesh?.trace(hop.target);
+      const client = new RpcClient(TRACE_SERVICE, `${hop.addr}:${listenPort(this.state.listenAddr)}`, clusterClientCredentials(this.credentials.caCertPem, this.credentials));
+      try {
+        const answer = await client.call<TraceAnswer | Record<string, never>>('Next', hop.target, 5_000);
+        return 'rule' in answer ? (answer as TraceAnswer) : undefined;
+      } finally {
+        client.close();
+      }
+    });
   }
 
   /** A task's log lines: from this host's executor, or from the host that runs it (managers only know where). */
@@ -105,6 +126,11 @@ export class SwarmNode {
 
   get store(): Store | undefined {
     return this.manager?.store;
+  }
+
+  /** What this host's metrics and traces read: the Raft store (managers), the mesh, the DNS server and the endpoint applier. */
+  get parts(): { raft?: RaftStore; mesh?: DataPlane; dns?: DnsServer; endpoints?: EndpointApplier } {
+    return { raft: this.manager?.store, mesh: this.mesh, dns: this.dns, endpoints: this.endpoints };
   }
 
   /** The managers' cluster addresses: from Raft on a manager (once it has the membership), else as last heard. */

@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ApiBackend, HostInfo, ImageSummary, SwarmState } from '../../src/api/backend.js';
+import type { TraceRequest } from '../../src/cluster/trace/plan-trace.js';
+import { traceConnection, type TraceReport } from '../../src/cluster/trace/trace-report.js';
 import { startApiServer, type ApiServer } from '../../src/api/server.js';
 import type { LocalStore } from '../../src/cluster/store/index.js';
 import type { LogLine, LogOptions } from '../../src/runtime/types.js';
@@ -78,6 +80,11 @@ export class TestBackend implements ApiBackend {
     if (opts.follow) {
       await new Promise<void>((done) => opts.signal?.addEventListener('abort', () => done()));
     }
+  }
+
+  /** No data plane here: every host answers that it does not serve the entry. */
+  trace(req: TraceRequest): Promise<TraceReport> {
+    return traceConnection(this.localStore, req, async () => undefined);
   }
 
   host(): HostInfo {

@@ -48,7 +48,7 @@ const FLAGS = {
   runtime: { type: 'string', key: 'runtime', help: 'auto | process | docker', def: DEFAULTS.runtime },
   'docker-host': { type: 'string', key: 'dockerHost', help: 'Docker engine used by --runtime docker', def: DEFAULTS.dockerHost },
   dataplane: { type: 'string', key: 'dataplane', help: 'auto | nftables | userspace', def: DEFAULTS.dataplane },
-  'metrics-addr': { type: 'string', key: 'metricsAddr', help: 'serve Prometheus metrics on HOST:PORT' },
+  'metrics-addr': { type: 'string', key: 'metricsAddr', help: 'serve Prometheus metrics on HOST:PORT (GET /metrics)' },
   'ui-addr': { type: 'string', key: 'uiAddr', help: 'serve the live cluster view (a web page, read-only) on HOST:PORT' },
   'log-level': { type: 'string', key: 'logLevel', help: 'trace | debug | info | warn | error', def: DEFAULTS.logLevel },
 } as const satisfies Record<string, { type: 'string' | 'boolean'; key: keyof DaemonOptions; help: string; def?: string }>;
@@ -57,14 +57,6 @@ const ENUMS: Partial<Record<keyof DaemonOptions, readonly string[]>> = {
   runtime: ['auto', 'process', 'docker'],
   dataplane: ['auto', 'nftables', 'userspace'],
   logLevel: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'],
-};
-
-/**
- * Flags whose feature is not built yet: refused with a reason instead of silently ignored.
- * Each entry goes when its feature lands.
- */
-const NOT_YET: Partial<Record<keyof DaemonOptions, (v: unknown) => string | undefined>> = {
-  metricsAddr: () => '--metrics-addr: Prometheus metrics are not available in this build yet; leave the flag out',
 };
 
 export function usage(): string {
@@ -113,8 +105,9 @@ function validate(o: Record<string, unknown>): void {
     if (!known.has(key)) throw invalidArgument(`unknown option "${key}" in the config file; known: ${[...known].join(', ')}`);
     const allowed = ENUMS[key as keyof DaemonOptions];
     if (allowed && !allowed.includes(String(value))) throw invalidArgument(`invalid ${key} "${String(value)}": use one of ${allowed.join(', ')}`);
-    const why = NOT_YET[key as keyof DaemonOptions]?.(value);
-    if (why && value !== undefined) throw invalidArgument(why);
+  }
+  if (o.metricsAddr !== undefined && !/^(?:[^\s:]*|\[[0-9a-fA-F:]+\]):\d{1,5}$/.test(String(o.metricsAddr))) {
+    throw invalidArgument(`--metrics-addr "${String(o.metricsAddr)}" must be HOST:PORT or :PORT, e.g. 0.0.0.0:9323`);
   }
   if (o.apiTcp && !o.insecureTcp && !(o.tlsCa && o.tlsCert && o.tlsKey)) {
     throw invalidArgument('--api-tcp needs --tlscacert, --tlscert and --tlskey (clients must present a certificate), or --insecure-tcp to serve plain TCP');

@@ -179,11 +179,12 @@ export class Dispatcher {
   private schedulePush(): void {
     if (this.pushScheduled) return;
     this.pushScheduled = true;
+    const committedAt = this.o.clock.now();
     setImmediate(() => {
       this.pushScheduled = false;
       if (this.sessions.size === 0) return;
       this.o.store.view((tx) => {
-        const { table, json: tableJson } = this.table.next(deriveEndpointTable(tx));
+        const { table, json: tableJson } = this.table.next(deriveEndpointTable(tx), committedAt);
         const period = this.heartbeatPeriodMs();
         const managers = managerAddresses(this.o.store);
         for (const s of this.sessions.values()) {

@@ -9,15 +9,20 @@ import type { EndpointTable } from '../endpoints/types.js';
 export class CurrentTable {
   private json = '';
   private version = 0;
+  private committedAt?: number;
 
-  /** The table derived now, carrying the version of the last content change; `json` leaves the version out. */
-  next(derived: EndpointTable): { table: EndpointTable; json: string } {
+  /**
+   * The table derived now, carrying the version of the last content change and when the leader
+   * applied that change (`committedAt`, unix ms); `json` leaves both out.
+   */
+  next(derived: EndpointTable, committedAt?: number): { table: EndpointTable; json: string } {
     const json = JSON.stringify({ ...derived, version: 0 });
     if (json !== this.json) {
       this.json = json;
       this.version = derived.version;
+      this.committedAt = committedAt;
     }
-    return { table: { ...derived, version: this.version }, json };
+    return { table: { ...derived, version: this.version, ...(this.committedAt !== undefined ? { committedAt: this.committedAt } : {}) }, json };
   }
 
   /** The version of the table the managers send now (0 before the first). */

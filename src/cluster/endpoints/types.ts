@@ -6,6 +6,8 @@
 export interface EndpointTable {
   /** The store index the table was derived at; a host applies tables in increasing order. */
   version: number;
+  /** Unix ms at which the leader applied the first store change this table carries (for the commit → rules live time). */
+  committedAt?: number;
   nodes: NodeEndpoint[];
   networks: NetworkEndpoint[];
   services: ServiceEndpoint[];

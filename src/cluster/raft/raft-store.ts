@@ -33,6 +33,8 @@ export interface RaftStoreStatus {
   isLeader: boolean;
   commit: number;
   applied: number;
+  /** Times this member saw the leader change (a new leader, or none) since it started. */
+  leaderChanges: number;
 }
 
 /** A manager as `node ls` and `info` show it (Docker's ManagerStatus). */
@@ -81,6 +83,7 @@ export class RaftStore implements Store {
   private leaderSince = 0;
   private writable = false;
   private closed = false;
+  private leaderChanges = 0;
   private readonly timeoutMs: number;
 
   constructor(private readonly opts: RaftStoreOptions) {
@@ -173,7 +176,7 @@ export class RaftStore implements Store {
 
   status(): RaftStoreStatus {
     const s = this.node.status();
-    return { id: s.id, term: s.term, leader: s.lead || undefined, isLeader: this.writable, commit: s.commit, applied: this.state.index };
+    return { id: s.id, term: s.term, leader: s.lead || undefined, isLeader: this.writable, commit: s.commit, applied: this.state.index, leaderChanges: this.leaderChanges };
   }
 
   members(): ManagerMember[] {
@@ -389,6 +392,7 @@ export class RaftStore implements Store {
   }
 
   private leaderChanged(lead: NodeId): void {
+    this.leaderChanges++;
     const leading = lead === this.opts.id;
     if (leading && this.leaderSince === 0) {
       this.leaderSince = this.node.core.log.lastIndex();

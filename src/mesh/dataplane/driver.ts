@@ -3,7 +3,7 @@ import type { Logger } from '../../util/logger.js';
 import { VipRoutes } from '../vip/local-routes.js';
 import { planDataPlane, type DataPlanePlan } from './plan.js';
 import { planChanges, type EntryChange } from './plan-changes.js';
-import type { DataPlane, PlanBackend } from './types.js';
+import type { DataPlane, EntryStats, PlanBackend, TraceAnswer, TraceTarget } from './types.js';
 
 /** Addresses shown per change in a log line; a 10,000-task scale-up is summarized. */
 const LOGGED_BACKENDS = 20;
@@ -69,6 +69,14 @@ export class DataPlaneDriver implements DataPlane {
       { service: c.service, entry: c.entry, added: list(c.added), removed: list(c.removed), addedCount: c.added.length, removedCount: c.removed.length },
       what,
     );
+  }
+
+  stats(): Promise<EntryStats[]> {
+    return this.plan ? this.backend.stats(this.plan) : Promise.resolve([]);
+  }
+
+  trace(target: TraceTarget): Promise<TraceAnswer | undefined> {
+    return this.plan ? this.backend.trace(this.plan, target) : Promise.resolve(undefined);
   }
 
   close(): Promise<void> {

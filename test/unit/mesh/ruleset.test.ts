@@ -5,6 +5,8 @@ import { MASQUERADE_MARK, nftDelete, nftReplace, nftUpdate, probeRuleset } from 
 import { hostPort, ingressPort, service, table, task } from './table-fixture.js';
 
 const MARK = `0x${MASQUERADE_MARK.toString(16)}`;
+/** Counted, marked as entry 1 for byte counting, marked for masquerade, counted for numgen's position. */
+const PORT_COUNTED = `counter name "port_tcp_8080_conn" ct mark set 1 meta mark set meta mark | ${MARK} counter`;
 const web = service('web', [ingressPort('tcp', 8080, 80)], { app: '10.0.1.5/24' });
 const webTask = (i: number) => task(`t${i}`, 'web', 'n1', { ing: `10.0.0.${10 + i}/24`, app: `10.0.1.${10 + i}/24` });
 const plan = (n: number, version = 1, services = [web]) => planDataPlane(table(services, Array.from({ length: n }, (_, i) => webTask(i + 1)), version), 'n1');
@@ -17,11 +19,14 @@ test('a full replacement resets the table, then builds base chains, maps, rules 
     'fib daddr type local meta l4proto . th dport vmap @published',
     `meta mark & ${MARK} == ${MARK} oifname "shoal*" masquerade`,
     'iif != "lo" ip daddr 127.0.0.0/8 drop',
-    'add map ip shoal port_tcp_8080_be { typeof numgen inc mod 1 : ip daddr; }',
+    'add map ip shoal port_tcp_8080_be { typeof numgen inc mod 1 : ip daddr; counter; }',
+    'add counter ip shoal port_tcp_8080_conn',
+    'add element ip shoal acct_orig { 1 : "port_tcp_8080_tx" }',
+    'ct mark != 0 ct direction reply counter name ct mark map @acct_reply',
     'add element ip shoal port_tcp_8080_be { 0 : 10.0.0.11, 1 : 10.0.0.12 }',
-    `add rule ip shoal port_tcp_8080 meta l4proto tcp meta mark set meta mark | ${MARK} dnat ip to numgen inc mod 2 map @port_tcp_8080_be : 80`,
+    `add rule ip shoal port_tcp_8080 meta l4proto tcp ${PORT_COUNTED} dnat ip to numgen inc mod 2 map @port_tcp_8080_be : 80`,
     'add element ip shoal published { tcp . 8080 : goto port_tcp_8080 }',
-    `add rule ip shoal vip_10_0_1_5 meta mark set meta mark | ${MARK} dnat ip to numgen inc mod 2 map @vip_10_0_1_5_be`,
+    `add rule ip shoal vip_10_0_1_5 counter name "vip_10_0_1_5_conn" ct mark set 2 meta mark set meta mark | ${MARK} counter dnat ip to numgen inc mod 2 map @vip_10_0_1_5_be`,
     'add element ip shoal vip_addrs { 10.0.1.5 }',
     'add element ip shoal vips { 10.0.1.5 . tcp : goto vip_10_0_1_5, 10.0.1.5 . udp : goto vip_10_0_1_5 }',
   ]) {
@@ -43,7 +48,7 @@ test('removing one backend rewrites two slots and the rule, nothing else', () =>
     'delete element ip shoal port_tcp_8080_be { 0, 2 }',
     'add element ip shoal port_tcp_8080_be { 0 : 10.0.0.13 }',
     'flush chain ip shoal port_tcp_8080',
-    `add rule ip shoal port_tcp_8080 meta l4proto tcp meta mark set meta mark | ${MARK} dnat ip to numgen inc mod 2 map @port_tcp_8080_be : 80`,
+    `add rule ip shoal port_tcp_8080 meta l4proto tcp ${PORT_COUNTED} dnat ip to numgen inc mod 2 map @port_tcp_8080_be : 80`,
   ]);
 });
 
@@ -65,25 +70,32 @@ test('the last backend leaving empties the chain, so connections are refused rat
   assert.equal(after.get('port_tcp_8080')!.rule, '');
 });
 
+const accountingGone = (mark: number) => ['acct_orig', 'acct_reply', 'acct_refused'].map((m) => `delete element ip shoal ${m} { ${mark} }`);
+const countersGone = (chain: string) => ['conn', 'tx', 'rx', 'refused'].map((c) => `delete counter ip shoal ${chain}_${c}`);
+
 test('a removed entry leaves its dispatch entries, then its chain and map', () => {
   const { next } = nftReplace(plan(2));
   assert.deepEqual(nftUpdate(next, { version: 2, ports: [], vips: [] }).commands.trim().split('\n'), [
     'delete element ip shoal published { tcp . 8080 }',
+    ...accountingGone(1),
     'flush chain ip shoal port_tcp_8080',
     'delete chain ip shoal port_tcp_8080',
     'delete map ip shoal port_tcp_8080_be',
+    ...countersGone('port_tcp_8080'),
     'delete element ip shoal vips { 10.0.1.5 . tcp, 10.0.1.5 . udp }',
     'delete element ip shoal vip_addrs { 10.0.1.5 }',
+    ...accountingGone(2),
     'flush chain ip shoal vip_10_0_1_5',
     'delete chain ip shoal vip_10_0_1_5',
     'delete map ip shoal vip_10_0_1_5_be',
+    ...countersGone('vip_10_0_1_5'),
   ]);
 });
 
 test('host-mode ports DNAT without the masquerade mark (the local task sees the client)', () => {
   const api = service('api', [hostPort('udp', 9053, 53)], {});
   const p = planDataPlane(table([api], [task('a1', 'api', 'n1', { app: '10.0.1.21/24' })]), 'n1');
-  assert.match(nftReplace(p).commands, /add rule ip shoal port_udp_9053 meta l4proto udp dnat ip to numgen inc mod 1 map @port_udp_9053_be : 53\n/);
+  assert.match(nftReplace(p).commands, /add rule ip shoal port_udp_9053 meta l4proto udp counter name "port_udp_9053_conn" ct mark set 1 counter dnat ip to numgen inc mod 1 map @port_udp_9053_be : 53\n/);
 });
 
 test('the probe is a full ruleset; deletion removes the table whether or not it exists', () => {

@@ -6,6 +6,8 @@ import { nodeGroup } from './node.js';
 import { serviceGroup } from './service/index.js';
 import { stackGroup } from './stack/index.js';
 import { swarmGroup } from './swarm.js';
+import { eventsCommand } from './events.js';
+import { traceCommand } from './trace.js';
 
 /**
  * Every top-level command of `shoal`, in the order `shoal --help` lists them.
@@ -19,6 +21,8 @@ export const COMMANDS: Entry[] = [
   networkGroup,
   secretGroup,
   configGroup,
+  eventsCommand,
+  traceCommand,
   infoCommand,
   versionCommand,
 ];

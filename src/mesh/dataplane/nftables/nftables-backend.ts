@@ -7,6 +7,9 @@ import type { PlanBackend } from '../types.js';
 import { clearRemovedUdpFlows } from './conntrack.js';
 import { openNftRunner, type NftRunner, type NftVia } from './nft-runner.js';
 import { nftDelete, nftReplace, nftUpdate, probeRuleset, type NftState } from './ruleset.js';
+import { readKernelCounters, readOpenConnections } from './counters.js';
+import { NftStats, nftTrace } from './entry-stats.js';
+import type { EntryStats, TraceAnswer, TraceTarget } from '../types.js';
 
 /** Forwarding for DNATed traffic; route_localnet so the output hook may DNAT 127.0.0.1:port to a task (dataplane-lab §4). */
 export const NFTABLES_SYSCTLS = { 'net.ipv4.ip_forward': 1, 'net.ipv4.conf.all.route_localnet': 1 };
@@ -18,6 +21,7 @@ export const NFTABLES_SYSCTLS = { 'net.ipv4.ip_forward': 1, 'net.ipv4.conf.all.r
 export class NftablesBackend implements PlanBackend {
   readonly kind = 'nftables';
   private state: NftState | undefined;
+  private readonly counted = new NftStats();
 
   private constructor(
     private readonly runner: NftRunner,
@@ -51,6 +55,17 @@ export class NftablesBackend implements PlanBackend {
     const t0 = performance.now();
     await clearRemovedUdpFlows(changes, this.log);
     this.log.debug({ version: plan.version, conntrackMs: Math.round(performance.now() - t0) }, 'UDP flows of removed backends cleared');
+  }
+
+  async stats(plan: DataPlanePlan): Promise<EntryStats[]> {
+    if (!this.state) return [];
+    const [kernel, open] = await Promise.all([readKernelCounters(), readOpenConnections()]);
+    return this.counted.collect(plan, this.state, kernel, open);
+  }
+
+  async trace(plan: DataPlanePlan, target: TraceTarget): Promise<TraceAnswer | undefined> {
+    if (!this.state) return undefined;
+    return nftTrace(plan, this.state, await readKernelCounters(), target);
   }
 
   async close(): Promise<void> {

@@ -9,7 +9,12 @@ import { reslot } from './slots.js';
  * - `vips` (VIP . protocol → chain) first, so a VIP is never taken for a published port;
  * - each entry's chain DNATs to `numgen inc mod n` over its slot map (see slots.ts);
  * - ingress and VIP traffic is marked and masqueraded when it leaves on an overlay bridge, so
- *   replies come back through this host, which holds the conntrack entry (dataplane-lab §4, §5 C).
+ *   replies come back through this host, which holds the conntrack entry (dataplane-lab §4, §5 C);
+ * - for metrics and traces, each entry's connections are counted (`<chain>_conn`, and per backend in
+ *   its slot map), and its connections carry its number as conntrack mark, by which the `acct_*`
+ *   chains count their bytes each way and the resets of connections never established (refused).
+ *   The rule's own counter is how many connections its `numgen inc` has balanced: the next one goes
+ *   to slot (counter mod n) — what `shoal trace` reads.
  */
 export const TABLE = 'shoal';
 const T = `ip ${TABLE}`;
@@ -29,6 +34,8 @@ export interface NftEntry {
   /** Its keys in the dispatch map. */
   keys: string[];
   vip?: string;
+  /** Its connections' conntrack mark (> 0), by which their bytes are counted. */
+  mark: number;
 }
 
 /** The table's content by chain name, as the last successful transaction left it. */
@@ -39,7 +46,22 @@ export interface NftTransaction {
   next: NftState;
 }
 
-/** The fixed part: dispatch maps, the VIP set and the base chains hooked into NAT. */
+/** Per entry (by conntrack mark): bytes client → backend, backend → client, and connections refused. */
+const ACCT = { tx: 'acct_orig', rx: 'acct_reply', refused: 'acct_refused' } as const;
+/** The named counters of an entry's chain. */
+export const entryCounters = (chain: string) => ({ conn: `${chain}_conn`, tx: `${chain}_tx`, rx: `${chain}_rx`, refused: `${chain}_refused` });
+
+/** Counting chains on every path a balanced connection's packets take (forwarded; to and from the host itself). */
+function accountingChains(): string[] {
+  const rules = [
+    `ct mark != 0 ct direction original counter name ct mark map @${ACCT.tx}`,
+    `ct mark != 0 ct direction reply counter name ct mark map @${ACCT.rx}`,
+    `ct mark != 0 ct direction reply ct status & assured == 0 tcp flags & rst == rst counter name ct mark map @${ACCT.refused}`,
+  ];
+  return ['forward', 'input', 'output'].flatMap((hook) => [`  chain acct_${hook} {`, `    type filter hook ${hook} priority 0; policy accept;`, ...rules.map((r) => `    ${r}`), '  }']);
+}
+
+/** The fixed part: dispatch maps, the VIP set, the base chains hooked into NAT and the counting chains. */
 export function baseTable(): string {
   const dispatch = ['ip daddr . meta l4proto vmap @vips', 'ip daddr @vip_addrs return', 'fib daddr type local meta l4proto . th dport vmap @published'];
   return [
@@ -47,6 +69,8 @@ export function baseTable(): string {
     '  set vip_addrs { type ipv4_addr; }',
     '  map published { type inet_proto . inet_service : verdict; }',
     '  map vips { type ipv4_addr . inet_proto : verdict; }',
+    ...Object.values(ACCT).map((m) => `  map ${m} { type mark : counter; }`),
+    ...accountingChains(),
     '  chain prerouting {',
     '    type nat hook prerouting priority -100; policy accept;',
     ...dispatch.map((r) => `    ${r}`),
@@ -75,23 +99,30 @@ export function baseTable(): string {
 
 interface Wanted {
   chain: string;
-  entry: Omit<NftEntry, 'slots'>;
+  entry: Omit<NftEntry, 'slots' | 'mark'>;
   backends: string[];
-  rule: (n: number) => string;
+  rule: (n: number, mark: number) => string;
 }
+
+/** What every entry's rule does first: count the connection (in total and for `numgen`'s position) and mark it as the entry's. */
+const counted = (chain: string, mark: number, masquerade: boolean): string =>
+  `counter name "${entryCounters(chain).conn}" ct mark set ${mark} ${masquerade ? `meta mark set meta mark | ${MARK} ` : ''}counter`;
+
+/** The chain of a published port, and of a VIP. */
+export const portChain = (p: { protocol: string; port: number }): string => `port_${p.protocol}_${p.port}`;
+export const vipChain = (vip: string): string => `vip_${vip.replaceAll('.', '_')}`;
 
 function wanted(plan: DataPlanePlan): Wanted[] {
   const out: Wanted[] = [];
   for (const p of plan.ports) {
-    const chain = `port_${p.protocol}_${p.port}`;
+    const chain = portChain(p);
     // Host-mode ports go to a local task, whose replies pass this host anyway: the client's address is kept.
-    const mark = p.mode === 'ingress' ? `meta mark set meta mark | ${MARK} ` : '';
-    const rule = (n: number) => (n === 0 ? '' : `meta l4proto ${p.protocol} ${mark}dnat ip to numgen inc mod ${n} map @${chain}_be : ${p.targetPort}`);
+    const rule = (n: number, mark: number) => (n === 0 ? '' : `meta l4proto ${p.protocol} ${counted(chain, mark, p.mode === 'ingress')} dnat ip to numgen inc mod ${n} map @${chain}_be : ${p.targetPort}`);
     out.push({ chain, entry: { rule: '', dispatch: 'published', keys: [`${p.protocol} . ${p.port}`] }, backends: p.backends.map((b) => b.address), rule });
   }
   for (const v of plan.vips) {
-    const chain = `vip_${v.vip.replaceAll('.', '_')}`;
-    const rule = (n: number) => (n === 0 ? '' : `meta mark set meta mark | ${MARK} dnat ip to numgen inc mod ${n} map @${chain}_be`);
+    const chain = vipChain(v.vip);
+    const rule = (n: number, mark: number) => (n === 0 ? '' : `${counted(chain, mark, true)} dnat ip to numgen inc mod ${n} map @${chain}_be`);
     out.push({ chain, entry: { rule: '', dispatch: 'vips', keys: [`${v.vip} . tcp`, `${v.vip} . udp`], vip: v.vip }, backends: v.backends.map((b) => b.address), rule });
   }
   return out;
@@ -105,18 +136,25 @@ export function nftUpdate(state: NftState, plan: DataPlanePlan): NftTransaction 
   const next = new Map<string, NftEntry>();
   const want = wanted(plan);
   const keep = new Set(want.map((w) => w.chain));
+  let lastMark = Math.max(0, ...[...state.values()].map((e) => e.mark));
   for (const [chain, e] of state) {
     if (keep.has(chain)) continue;
     cmds.push(`delete element ${T} ${e.dispatch} { ${e.keys.join(', ')} }`);
     if (e.vip) cmds.push(`delete element ${T} vip_addrs { ${e.vip} }`);
+    for (const m of Object.values(ACCT)) cmds.push(`delete element ${T} ${m} { ${e.mark} }`);
     cmds.push(`flush chain ${T} ${chain}`, `delete chain ${T} ${chain}`, `delete map ${T} ${chain}_be`);
+    for (const c of Object.values(entryCounters(chain))) cmds.push(`delete counter ${T} ${c}`);
   }
   for (const w of want) {
     const old = state.get(w.chain);
     const { slots, deleted, added } = reslot(old?.slots ?? [], [...new Set(w.backends)]);
-    const rule = w.rule(slots.length);
+    const mark = old?.mark ?? ++lastMark;
+    const rule = w.rule(slots.length, mark);
     if (!old) {
-      cmds.push(`add map ${T} ${w.chain}_be { typeof numgen inc mod 1 : ip daddr; }`, `add chain ${T} ${w.chain}`);
+      const c = entryCounters(w.chain);
+      cmds.push(...Object.values(c).map((name) => `add counter ${T} ${name}`));
+      cmds.push(`add element ${T} ${ACCT.tx} { ${mark} : "${c.tx}" }`, `add element ${T} ${ACCT.rx} { ${mark} : "${c.rx}" }`, `add element ${T} ${ACCT.refused} { ${mark} : "${c.refused}" }`);
+      cmds.push(`add map ${T} ${w.chain}_be { typeof numgen inc mod 1 : ip daddr; counter; }`, `add chain ${T} ${w.chain}`);
     }
     if (deleted.length > 0) cmds.push(`delete element ${T} ${w.chain}_be { ${deleted.join(', ')} }`);
     if (added.length > 0) cmds.push(`add element ${T} ${w.chain}_be { ${elements(added)} }`);
@@ -126,7 +164,7 @@ export function nftUpdate(state: NftState, plan: DataPlanePlan): NftTransaction 
       if (w.entry.vip) cmds.push(`add element ${T} vip_addrs { ${w.entry.vip} }`);
       cmds.push(`add element ${T} ${w.entry.dispatch} { ${w.entry.keys.map((k) => `${k} : goto ${w.chain}`).join(', ')} }`);
     }
-    next.set(w.chain, { ...w.entry, rule, slots });
+    next.set(w.chain, { ...w.entry, rule, slots, mark });
   }
   return { commands: cmds.length ? cmds.join('\n') + '\n' : '', next };
 }

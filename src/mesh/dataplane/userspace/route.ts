@@ -3,6 +3,23 @@ import type { Backend } from '../plan.js';
 /** How long a backend that refused or timed out is tried only after the others. */
 export const FAILED_BACKEND_COOLDOWN_MS = 2000;
 
+/** What a route counted since it was made (kept across table versions, like the route). */
+export class RouteCounters {
+  connections = 0;
+  active = 0;
+  failed = 0;
+  retries = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  readonly backends = new Map<string, { connections: number; active: number }>();
+
+  backend(address: string): { connections: number; active: number } {
+    let b = this.backends.get(address);
+    if (!b) this.backends.set(address, (b = { connections: 0, active: 0 }));
+    return b;
+  }
+}
+
 /**
  * Where new connections of one entry point and port go: round robin over the backends, with
  * backends that just failed moved to the back. Kept across table versions (backends are swapped
@@ -12,6 +29,7 @@ export class Route {
   private backends: Backend[] = [];
   private cursor = 0;
   private readonly failedAt = new Map<string, number>();
+  readonly counters = new RouteCounters();
 
   constructor(
     readonly service: string,
@@ -40,6 +58,24 @@ export class Route {
    * unless nothing else is left. Undefined when every backend has been tried.
    */
   pick(tried: ReadonlySet<string> | undefined, now: number): Backend | undefined {
+    const chosen = this.choose(tried, now);
+    if (chosen?.next !== undefined) this.cursor = chosen.next;
+    return chosen?.backend;
+  }
+
+  /** What `pick` would give now, without moving on; `cooling` tells whether it is a fallback in cooldown. */
+  peek(now: number): { backend: Backend; position: number; of: number; cooling: boolean } | undefined {
+    const chosen = this.choose(undefined, now);
+    if (!chosen) return undefined;
+    return { backend: chosen.backend, position: this.backends.indexOf(chosen.backend), of: this.backends.length, cooling: chosen.next === undefined };
+  }
+
+  /** The task ID of a backend address, if it is one of this route's. */
+  taskOf(address: string): string | undefined {
+    return this.backends.find((b) => b.address === address)?.taskId;
+  }
+
+  private choose(tried: ReadonlySet<string> | undefined, now: number): { backend: Backend; next?: number } | undefined {
     const n = this.backends.length;
     let fallback: Backend | undefined;
     for (let i = 0; i < n; i++) {
@@ -50,10 +86,9 @@ export class Route {
         fallback ??= b;
         continue;
       }
-      this.cursor = (this.cursor + i + 1) % n;
-      return b;
+      return { backend: b, next: (this.cursor + i + 1) % n };
     }
-    return fallback;
+    return fallback && { backend: fallback };
   }
 
   /** Records a failed connect; true when the backend was not already in cooldown (worth a log line). */

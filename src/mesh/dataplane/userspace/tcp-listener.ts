@@ -66,6 +66,10 @@ export class TcpListener {
       client.resetAndDestroy();
       return;
     }
+    const counters = route.counters;
+    counters.connections++;
+    counters.active++;
+    client.once('close', () => counters.active--);
     this.connectUpstream(client, route, undefined);
   }
 
@@ -78,9 +82,11 @@ export class TcpListener {
       }
       return;
     }
+    if (tried) route.counters.retries++;
     const upstream = connect({ host: backend.address, port: route.port, allowHalfOpen: true, noDelay: true, timeout: this.opts.connectTimeoutMs });
     const abort = () => upstream.destroy();
     const retry = (why: string) => {
+      route.counters.failed++;
       upstream.destroy();
       client.off('close', abort);
       if (route.markFailed(backend.address, Date.now())) {
@@ -95,7 +101,11 @@ export class TcpListener {
       upstream.removeAllListeners('timeout').removeAllListeners('error');
       upstream.setTimeout(0);
       client.off('close', abort);
-      this.relay(client, upstream, retry);
+      const perBackend = route.counters.backend(backend.address);
+      perBackend.connections++;
+      perBackend.active++;
+      upstream.once('close', () => perBackend.active--);
+      this.relay(client, upstream, route, retry);
     });
   }
 
@@ -106,15 +116,18 @@ export class TcpListener {
    * still move the connection to another backend. After that, a reset on one side resets the
    * other, and a clean end is passed on as a half-close.
    */
-  private relay(client: Socket, upstream: Socket, retry: (why: string) => void): void {
+  private relay(client: Socket, upstream: Socket, route: Route, retry: (why: string) => void): void {
     this.track(upstream);
+    const counters = route.counters;
     let early = true;
     const toUpstream = (chunk: Buffer) => {
       early = false;
+      counters.bytesIn += chunk.length;
       if (!upstream.write(chunk)) client.pause();
     };
     const toClient = (chunk: Buffer) => {
       early = false;
+      counters.bytesOut += chunk.length;
       if (!client.write(chunk)) upstream.pause();
     };
     const resumeUpstream = () => upstream.resume();

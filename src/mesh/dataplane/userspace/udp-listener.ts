@@ -76,6 +76,7 @@ export class UdpListener {
       flow = this.openFlow(key, rinfo, backend);
     }
     flow.lastSeen = now;
+    flow.route.counters.bytesIn += msg.length;
     if (flow.pending) {
       if (flow.pending.length < PENDING_LIMIT) flow.pending.push(msg);
     } else flow.upstream.send(msg);
@@ -86,11 +87,22 @@ export class UdpListener {
     const route = this.route;
     const flow: Flow = { upstream, backend, route, lastSeen: Date.now(), pending: [] };
     this.flows.set(key, flow);
+    const perBackend = route.counters.backend(backend.address);
+    route.counters.connections++;
+    route.counters.active++;
+    perBackend.connections++;
+    perBackend.active++;
+    upstream.once('close', () => {
+      route.counters.active--;
+      perBackend.active--;
+    });
     upstream.on('message', (reply) => {
       flow.lastSeen = Date.now();
+      route.counters.bytesOut += reply.length;
       this.socket.send(reply, client.port, client.address);
     });
     upstream.on('error', (err: NodeJS.ErrnoException) => {
+      route.counters.failed++;
       // ECONNREFUSED: the backend's port is closed (ICMP unreachable); its next datagram goes elsewhere.
       if (route.markFailed(backend.address, Date.now())) {
         this.log.warn({ service: route.service, entry: route.entry, backend: `${backend.address}:${route.port}`, task: backend.taskId, why: err.code ?? err.message }, 'UDP backend failed');

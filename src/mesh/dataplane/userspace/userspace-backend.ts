@@ -1,9 +1,9 @@
 import { errorMessage } from '../../../util/errors.js';
 import type { Logger } from '../../../util/logger.js';
 import type { DataPlanePlan } from '../plan.js';
-import type { PlanBackend } from '../types.js';
+import type { EntryStats, PlanBackend, TraceAnswer, TraceTarget } from '../types.js';
 import { listenerLayout, type ListenerSpec } from './layout.js';
-import { Route } from './route.js';
+import { FAILED_BACKEND_COOLDOWN_MS, Route } from './route.js';
 import { TcpListener, type RouteLookup, type TcpProxyOptions } from './tcp-listener.js';
 import { UdpListener, type UdpProxyOptions } from './udp-listener.js';
 
@@ -76,6 +76,42 @@ export class UserspaceBackend implements PlanBackend {
         void l.tcp.stopAccepting().then(() => this.draining.delete(l.tcp));
       }
     }
+  }
+
+  async stats(): Promise<EntryStats[]> {
+    const byEntry = new Map<string, EntryStats>();
+    for (const r of this.routes.values()) {
+      let e = byEntry.get(r.entry);
+      if (!e) byEntry.set(r.entry, (e = { service: r.service, entry: r.entry, connections: 0, active: 0, failed: 0, retries: 0, bytesIn: 0, bytesOut: 0, backends: [] }));
+      const c = r.counters;
+      e.connections += c.connections;
+      e.active += c.active;
+      e.failed += c.failed;
+      e.retries += c.retries;
+      e.bytesIn += c.bytesIn;
+      e.bytesOut += c.bytesOut;
+      for (const [address, b] of c.backends) {
+        const same = e.backends.find((x) => x.address === address);
+        if (same) {
+          same.connections += b.connections;
+          same.active += b.active;
+        } else e.backends.push({ address, taskId: r.taskOf(address) ?? '', connections: b.connections, active: b.active });
+      }
+    }
+    return [...byEntry.values()];
+  }
+
+  async trace(_plan: DataPlanePlan, target: TraceTarget): Promise<TraceAnswer | undefined> {
+    const key = target.vip ? `vip/${target.vip}:${target.protocol}/${target.port}` : [...this.routes.keys()].find((k) => k.startsWith(`${target.protocol}/${target.port}>`));
+    const route = key === undefined ? undefined : this.routes.get(key);
+    if (!route) return undefined;
+    const rule = `userspace proxy ${route.entry} (${target.protocol}) → backends' port ${route.port}, round robin over ${route.size}`;
+    const next = route.peek(Date.now());
+    if (!next) return { entry: route.entry, rule, why: 'the service has no task taking connections' };
+    const why = next.cooling
+      ? `every backend failed a connect in the last ${FAILED_BACKEND_COOLDOWN_MS} ms; this one is tried first`
+      : `round robin: backend ${next.position + 1} of ${next.of} is next (backends that failed a connect in the last ${FAILED_BACKEND_COOLDOWN_MS} ms are skipped); a refused connect is retried on the next`;
+    return { entry: route.entry, rule, backend: { address: next.backend.address, taskId: next.backend.taskId }, why };
   }
 
   private makeListener(spec: ListenerSpec, routes: Map<string, Route>, vips: ReadonlySet<string>): Listener {
