@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { withLab } from '../lab/index.js';
-import { ShoaldInHost } from './shoald-harness.js';
+import { waitUntil, withLab } from '../lab/index.js';
+import { dockerOn, ShoaldInHost, startShoalds } from './shoald-harness.js';
 
 // Autolock with the docker CLI: a manager whose store is sealed by the unlock key serves nothing
 // of the swarm after a restart until `docker swarm unlock`; the key rotates and autolock turns off.
@@ -71,5 +71,28 @@ test('swarm init --autolock, unlock after a restart, unlock-key --rotate, update
     await restart();
     assert.match(await docker('swarm', 'leave', '--force'), /Node left the swarm\./);
     assert.equal((await docker('info', '--format', '{{.Swarm.LocalNodeState}}')).trim(), 'inactive');
+  });
+});
+
+test('every manager re-seals its store with a rotated key: a second manager restarted opens only with the new one', { timeout: 180_000 }, async () => {
+  await withLab({ hosts: 2 }, async (lab) => {
+    const hosts = await startShoalds(lab, ['h1', 'h2']);
+    const run = dockerOn(hosts);
+    const first = KEY.exec(await run('h1', 'swarm', 'init', '--autolock'))![0];
+    const token = (await run('h1', 'swarm', 'join-token', '-q', 'manager')).trim();
+    await run('h2', 'swarm', 'join', '--token', token, `${lab.host('h1').address}:2377`);
+    await waitUntil('two managers', async () => (await run('h1', 'node', 'ls', '--format', '{{.ManagerStatus}}')).trim().split('\n').filter(Boolean).length === 2, { timeoutMs: 20_000, intervalMs: 250 });
+    // h2 seals its data key with the rotated key once the change reaches it.
+    const sealed = () => readFileSync(join(hosts.h2!.dataDir, 'swarm', 'raft', 'keys.json'), 'utf8');
+    const before = sealed();
+    const second = KEY.exec(await run('h1', 'swarm', 'unlock-key', '--rotate'))![0];
+    await waitUntil('h2 re-sealed its data key', async () => sealed() !== before, { timeoutMs: 10_000, intervalMs: 200 });
+
+    await hosts.h2!.stop();
+    await hosts.h2!.start();
+    const refused = await hosts.h2!.docker(['swarm', 'unlock'], { allowFail: true, input: `${first}\n` });
+    assert.match(refused.stderr, /invalid key provided/);
+    await hosts.h2!.docker(['swarm', 'unlock'], { input: `${second}\n` });
+    await waitUntil('h2 serves the swarm again', async () => /Leader/.test(await run('h2', 'node', 'ls', '--format', '{{.ManagerStatus}}')), { timeoutMs: 20_000, intervalMs: 250 });
   });
 });

@@ -11,15 +11,28 @@ import { dockerOn, startShoalds, type ShoaldInHost } from './shoald-harness.js';
 let lab: Lab;
 let hosts: Record<string, ShoaldInHost>;
 let run: (h: string, ...args: string[]) => Promise<string>;
-let failed = true;
+let failed = false;
+
+/** A test of this file: a failure dumps the lab's logs once all are done. */
+const labTest = (name: string, fn: () => Promise<void>) =>
+  test(name, async () => {
+    try {
+      await fn();
+    } catch (err) {
+      failed = true;
+      throw err;
+    }
+  });
 
 before(async () => {
+  failed = true; // until the cluster is up
   lab = await createLab({ hosts: 3 });
   hosts = await startShoalds(lab, ['h1', 'h2', 'h3']);
   for (const h of Object.values(hosts)) await h.importBusybox();
   run = dockerOn(hosts);
   await run('h1', 'swarm', 'init', '--advertise-addr', lab.host('h1').address, '--dispatcher-heartbeat', '1s');
   await joinSwarm('h2');
+  failed = false;
 });
 
 after(async () => {
@@ -46,16 +59,22 @@ const inspect = async (service: string, format: string) => (await run('h1', 'ser
 
 const replicas = async (service: string) => (await run('h1', 'service', 'ls', '--filter', `name=${service}`, '--format', '{{.Replicas}}')).trim();
 
-test('constraints on node labels: tasks go only where the label matches; none matching leaves them pending with the reason', async () => {
+/** Waits until a task of the service is pending with `reason` as its error (as `service ps --no-trunc` shows it). */
+async function waitPendingWith(service: string, reason: RegExp): Promise<void> {
+  let ps = '';
+  await waitUntil(`${service} pending with its reason`, async () => {
+    ps = await run('h1', 'service', 'ps', '--no-trunc', '--format', '{{.CurrentState}}|{{.Error}}', service);
+    return ps.split('\n').some((l) => /^Pending /.test(l) && reason.test(l));
+  }, { timeoutMs: 15_000, intervalMs: 250 }).catch((err: Error) => assert.fail(`${err.message}; service ps shows:\n${ps}`));
+}
+
+labTest('constraints on node labels: tasks go only where the label matches; none matching leaves them pending with the reason', async () => {
   await run('h1', 'node', 'update', '--label-add', 'zone=east', 'h2');
   await run('h1', 'service', 'create', '--detach', '--name', 'east', '--replicas', '3', '--constraint', 'node.labels.zone==east', '--stop-grace-period', '1s', 'busybox', 'sleep', '100000');
   await waitRunningOn('east', ['h2', 'h2', 'h2']);
 
   await run('h1', 'service', 'create', '--detach', '--name', 'west', '--constraint', 'node.labels.zone==west', '--constraint', 'node.role!=manager', 'busybox', 'sleep', '100000');
-  await waitUntil('west pending with its reason', async () => {
-    const ps = await run('h1', 'service', 'ps', '--no-trunc', '--format', '{{.CurrentState}}|{{.Error}}', 'west');
-    return /^Pending .*\|"no suitable node \(scheduling constraints not satisfied on 2 nodes\)/.test(ps.trim()) && ps;
-  }, { timeoutMs: 15_000, intervalMs: 250 });
+  await waitPendingWith('west', /"no suitable node \(scheduling constraints not satisfied on 2 nodes\)"/);
   // The label on the manager is not enough (node.role!=manager); on the worker h2 it is.
   await run('h1', 'node', 'update', '--label-add', 'zone=west', 'h1');
   await new Promise((r) => setTimeout(r, 1000));
@@ -69,7 +88,7 @@ test('constraints on node labels: tasks go only where the label matches; none ma
   await run('h1', 'service', 'rm', 'east', 'west');
 });
 
-test('a global service follows its nodes: one task each, a joining node gets one, a drained or departed one loses it', async () => {
+labTest('a global service follows its nodes: one task each, a joining node gets one, a drained or departed one loses it', async () => {
   await run('h1', 'service', 'create', '--detach', '--name', 'everywhere', '--mode', 'global', '--stop-grace-period', '1s', 'busybox', 'sleep', '100000');
   await waitRunningOn('everywhere', ['h1', 'h2']);
   await joinSwarm('h3');
@@ -92,7 +111,23 @@ test('a global service follows its nodes: one task each, a joining node gets one
   await run('h1', 'service', 'rm', 'everywhere', 'once');
 });
 
-test('a rolling update whose new tasks fail pauses (--update-failure-action pause), keeping the old tasks', async () => {
+labTest('placement preferences spread over a label first; reservations and max replicas per node leave tasks pending with the reason', async () => {
+  await joinSwarm('h3');
+  for (const [h, rack] of [['h1', 'r1'], ['h2', 'r1'], ['h3', 'r2']]) await run('h1', 'node', 'update', '--label-add', `rack=${rack}`, h!);
+  // Two racks: half the tasks go to r2 (h3 alone), the other half spread over r1's two hosts.
+  await run('h1', 'service', 'create', '--detach', '--name', 'racked', '--replicas', '4', '--placement-pref', 'spread=node.labels.rack', '--stop-grace-period', '1s', 'busybox', 'sleep', '100000');
+  await waitRunningOn('racked', ['h1', 'h2', 'h3', 'h3']);
+
+  await run('h1', 'service', 'create', '--detach', '--name', 'big', '--reserve-memory', '100000G', 'busybox', 'sleep', '100000');
+  await waitPendingWith('big', /"no suitable node \(insufficient resources on 3 nodes\)"/);
+  await run('h1', 'service', 'create', '--detach', '--name', 'capped', '--replicas', '4', '--replicas-max-per-node', '1', '--stop-grace-period', '1s', 'busybox', 'sleep', '100000');
+  await waitRunningOn('capped', ['h1', 'h2', 'h3']);
+  await waitPendingWith('capped', /"no suitable node \(max replicas per node limit exceed\)"/);
+  assert.equal(await replicas('capped'), '3/4 (max 1 per node)');
+  await run('h1', 'service', 'rm', 'racked', 'big', 'capped');
+});
+
+labTest('a rolling update whose new tasks fail pauses (--update-failure-action pause), keeping the old tasks', async () => {
   await run('h1', 'service', 'create', '--detach', '--name', 'flaky', '--replicas', '3', '--stop-grace-period', '1s',
     '--update-failure-action', 'pause', '--update-monitor', '2s', '--update-parallelism', '1', 'busybox', 'sleep', '100000');
   await waitUntil('flaky at 3/3', async () => (await replicas('flaky')) === '3/3', { timeoutMs: 30_000, intervalMs: 250 });
@@ -109,7 +144,7 @@ test('a rolling update whose new tasks fail pauses (--update-failure-action paus
   await run('h1', 'service', 'rm', 'flaky');
 });
 
-test('a rolling update whose new tasks fail rolls back by itself (--update-failure-action rollback)', async () => {
+labTest('a rolling update whose new tasks fail rolls back by itself (--update-failure-action rollback)', async () => {
   await run('h1', 'service', 'create', '--detach', '--name', 'canary', '--replicas', '2', '--stop-grace-period', '1s',
     '--update-failure-action', 'rollback', '--update-monitor', '2s', '--rollback-monitor', '1s', 'busybox', 'sleep', '100000');
   await waitUntil('canary at 2/2', async () => (await replicas('canary')) === '2/2', { timeoutMs: 30_000, intervalMs: 250 });
@@ -122,7 +157,7 @@ test('a rolling update whose new tasks fail rolls back by itself (--update-failu
   await run('h1', 'service', 'rm', 'canary');
 });
 
-test('a start-first update under a steady client load fails no request', async () => {
+labTest('a start-first update under a steady client load fails no request', async () => {
   await run('h1', 'service', 'create', '--detach', '--name', 'web', '--replicas', '2', '-p', '8080:80', '--stop-grace-period', '2s',
     '--update-order', 'start-first', '--update-parallelism', '1', '--update-delay', '1s', '--update-monitor', '1s',
     'busybox', 'sh', '-c', 'mkdir -p /www && echo v$V > /www/index.html && exec httpd -f -p 80 -h /www');
@@ -145,5 +180,4 @@ test('a start-first update under a steady client load fails no request', async (
   assert.ok(answers.filter((l) => l === 'v').length > 10, `requests before the update:\n${out}`);
   assert.ok(answers.filter((l) => l === 'v2').length > 10, `requests after the update:\n${out}`);
   assert.deepEqual(answers.filter((l) => l !== 'v' && l !== 'v2'), [], 'no failed request');
-  failed = false;
 });
