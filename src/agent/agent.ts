@@ -2,6 +2,7 @@ import type { Logger } from '../util/logger.js';
 import type { Clock } from '../util/clock.js';
 import { conflict, errorMessage } from '../util/errors.js';
 import { TASK_STATES, type TaskObject, type TaskState, type TaskStatus } from '../cluster/types.js';
+import { taskLogFields } from '../cluster/log-fields.js';
 import type { TaskExecutor, TaskExit, TaskHealth, TaskHealthCheck } from '../runtime/types.js';
 
 /** Whether a health check is set and not disabled (`NONE`, as `--no-healthcheck` sends). */
@@ -121,10 +122,10 @@ export class Agent {
       if (s.running && wanted) {
         const started = await this.o.executor.adopt(s.taskId);
         if (started) {
-          await attachTaskNetworks(task, this.o.nodeId, this.o.controlPlane, this.o.networks).catch((err) => this.o.log.warn({ err, task: task.ID }, 'plugging an adopted task\'s networks failed'));
+          await attachTaskNetworks(task, this.o.nodeId, this.o.controlPlane, this.o.networks).catch((err) => this.logFor(task).warn({ err }, 'plugging an adopted task\'s networks failed'));
           const h: Handled = { task, stopping: false, started: true, container: { id: started.containerId, startedAt: task.Status.Timestamp } };
           this.handled.set(task.ID, h);
-          this.o.log.info({ task: task.ID, pid: started.pid }, 'adopted a task that kept running across the restart');
+          this.logFor(task).info({ pid: started.pid }, 'adopted a task that kept running across the restart');
           void this.awaitExit(h);
           continue;
         }
@@ -171,7 +172,7 @@ export class Agent {
   private async run(task: TaskObject): Promise<void> {
     const h: Handled = { task, stopping: false, started: false };
     this.handled.set(task.ID, h);
-    const log = this.o.log.child({ task: task.ID, service: task.ServiceID });
+    const log = this.logFor(task);
     this.report(task, 'accepted', 'accepted');
     this.report(task, 'preparing', 'preparing');
     let spec;
@@ -226,7 +227,12 @@ export class Agent {
     else if (h.stopping) this.report(h.task, 'shutdown', 'shutdown', undefined, status);
     else if (exit.exitCode === 0) this.report(h.task, 'complete', 'finished', undefined, status);
     else this.report(h.task, 'failed', 'started', exit.message, status);
-    await this.o.networks.detach(h.task.ID).catch((err) => this.o.log.warn({ err, task: h.task.ID }, 'unplugging the task\'s networks failed'));
+    await this.o.networks.detach(h.task.ID).catch((err) => this.logFor(h.task).warn({ err }, 'unplugging the task\'s networks failed'));
+  }
+
+  /** A logger whose lines name the task, its service, node and networks. */
+  private logFor(task: TaskObject): Logger {
+    return this.o.log.child(taskLogFields(task, this.o.controlPlane.serviceName(task.ServiceID)));
   }
 
   /** A task's health check changed: healthy lets it serve; unhealthy stops it, to be replaced. */
@@ -237,7 +243,7 @@ export class Agent {
       this.report(h.task, 'running', 'started', undefined, h.awaitingHealth);
       h.awaitingHealth = undefined;
     } else if (health === 'unhealthy') {
-      this.o.log.warn({ task: taskId }, 'task failed its health check: stopping it');
+      this.logFor(h.task).warn('task failed its health check: stopping it');
       h.unhealthy = true;
       void this.stopTask(h);
     }
@@ -245,8 +251,10 @@ export class Agent {
 
   /** Removes what a task left on this host: its process, namespace and files, and its hold on networks. */
   private async release(taskId: string): Promise<void> {
-    await this.o.executor.remove(taskId).catch((err) => this.o.log.warn({ err, task: taskId }, 'task cleanup failed'));
-    await this.o.networks.detach(taskId).catch((err) => this.o.log.warn({ err, task: taskId }, 'unplugging the task\'s networks failed'));
+    const task = this.handled.get(taskId)?.task;
+    const log = task ? this.logFor(task) : this.o.log.child({ task: taskId });
+    await this.o.executor.remove(taskId).catch((err) => log.warn({ err }, 'task cleanup failed'));
+    await this.o.networks.detach(taskId).catch((err) => log.warn({ err }, 'unplugging the task\'s networks failed'));
   }
 
   private async stopTask(h: Handled, force = false): Promise<void> {
@@ -256,7 +264,7 @@ export class Agent {
     try {
       await this.o.executor.stop(h.task.ID, stopGraceMs(h.task));
     } catch (err) {
-      this.o.log.warn({ err, task: h.task.ID }, 'stopping the task failed');
+      this.logFor(h.task).warn({ err }, 'stopping the task failed');
     }
   }
 

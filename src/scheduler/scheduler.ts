@@ -1,5 +1,6 @@
 import { mutable, type StoreEvent, type WriteTx } from '../cluster/store/index.js';
 import type { ServiceObject, TaskObject } from '../cluster/types.js';
+import { taskLogFields } from '../cluster/log-fields.js';
 import { ManagerLoop, type LoopOptions } from './loop.js';
 import { hostPortsOf, NodeInfo } from './node-info.js';
 import { groupTasks, placerFor } from './task-group.js';
@@ -121,6 +122,6 @@ export class Scheduler extends ManagerLoop {
     const copy = mutable(task);
     copy.Status = { ...copy.Status, Err: err };
     tx.update('tasks', copy);
-    this.log.info({ task: task.ID, service: task.ServiceID, slot: task.Slot, node: task.NodeID, err }, 'task left pending');
+    this.log.info({ ...taskLogFields(task), err }, 'task left pending');
   }
 }
