@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { sleep } from '../../../src/util/clock.js';
 import { createLab, type Lab } from '../index.js';
 import { MeshHost } from './mesh-host-client.js';
 import { API, CLIENT, dumpingLogs, WEB } from './services.js';
@@ -100,6 +101,19 @@ for (const { kind, label, start, log, ...opts } of variants) {
         const r = await mesh.probe('lab', { mode: 'count', proto: 'tcp', targets: [{ host: addr, port: 8080 }], n: 12, timeoutMs: 5000 });
         assert.equal(r.failures, 0, JSON.stringify(r));
         assert.deepEqual(names(r), ['w1', 'w2']);
+        await apply(all());
+      }));
+
+      it('moves a connection nothing has passed on yet off a backend that leaves the table', step(async () => {
+        // A mute task accepts and never answers, like a task whose host died under an open connection.
+        const mute = await mesh.addTask({ name: 'mute', service: WEB, host: 'h1', tcp: [80], mute: true });
+        await apply([mute, t.a1!, t.a2!]);
+        const held = await mesh.startProbe({ mode: 'count', proto: 'tcp', targets: [{ host: addr, port: 8080 }], n: 1, timeoutMs: 10_000 });
+        await sleep(500); // connected to the mute task, waiting
+        await apply([t.w1!, t.a1!, t.a2!]);
+        const r = await held.result();
+        assert.deepEqual([r.failures, names(r)], [0, ['w1']], JSON.stringify(r));
+        await mute.server?.stop();
         await apply(all());
       }));
 

@@ -3,6 +3,7 @@
 // request a datagram from a fresh socket (a new flow) that reads the task's answer.
 import { connect } from 'node:net';
 import { createSocket } from 'node:dgram';
+import { existsSync } from 'node:fs';
 
 export interface Target {
   host: string;
@@ -12,8 +13,8 @@ export interface Target {
 export type ProbeRequest =
   /** `n` requests to each target, one after the other. */
   | { mode: 'count'; proto: 'tcp' | 'udp'; targets: Target[]; n: number; timeoutMs?: number }
-  /** `concurrency` loops of requests over the targets for `durationMs`. */
-  | { mode: 'load'; proto: 'tcp' | 'udp'; targets: Target[]; concurrency: number; durationMs: number; timeoutMs?: number }
+  /** `concurrency` loops of requests over the targets for `durationMs`, or until `stopFile` exists. */
+  | { mode: 'load'; proto: 'tcp' | 'udp'; targets: Target[]; concurrency: number; durationMs: number; timeoutMs?: number; stopFile?: string }
   /** One connection kept open, a line every `intervalMs`: which task answers each. */
   | { mode: 'hold'; target: Target; lines: number; intervalMs: number }
   /** `n` datagrams, each from a fresh socket bound to the same local port (so one conntrack flow). */
@@ -79,9 +80,10 @@ async function run(req: ProbeRequest): Promise<ProbeResult> {
   const res: ProbeResult = { counts: {}, failures: 0, errors: [], answers: [] };
   const t0 = Date.now();
   const ok = (name: string) => (res.counts[name] = (res.counts[name] ?? 0) + 1);
-  const fail = (err: unknown) => {
+  const fail = (err: unknown, startedAt?: number) => {
     res.failures++;
-    if (res.errors.length < MAX_ERRORS) res.errors.push(`${String((err as Error).message ?? err)} at ${Date.now() - t0} ms`);
+    const started = startedAt === undefined ? '' : `, started at ${startedAt - t0} ms`;
+    if (res.errors.length < MAX_ERRORS) res.errors.push(`${String((err as Error).message ?? err)} at ${Date.now() - t0} ms${started}`);
   };
   switch (req.mode) {
     case 'count': {
@@ -97,7 +99,10 @@ async function run(req: ProbeRequest): Promise<ProbeResult> {
       let next = 0;
       await Promise.all(
         Array.from({ length: req.concurrency }, async () => {
-          while (Date.now() < end) await once(req.targets[next++ % req.targets.length]!, req.timeoutMs ?? 3000).then(ok, fail);
+          while (Date.now() < end && !(req.stopFile && existsSync(req.stopFile))) {
+            const startedAt = Date.now();
+            await once(req.targets[next++ % req.targets.length]!, req.timeoutMs ?? 3000).then(ok, (err: unknown) => fail(err, startedAt));
+          }
         }),
       );
       return res;
@@ -151,7 +156,8 @@ function hold(t: Target, lines: number, intervalMs: number, res: ProbeResult): P
 
 if (process.argv[2]) {
   run(JSON.parse(process.argv[2]) as ProbeRequest).then(
-    (r) => console.log(JSON.stringify(r)),
+    // Exit at once: a connection whose far end died may sit half-closed for minutes.
+    (r) => process.stdout.write(`${JSON.stringify(r)}\n`, () => process.exit(0)),
     (err: unknown) => {
       console.error(err);
       process.exit(1);

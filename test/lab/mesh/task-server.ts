@@ -1,11 +1,12 @@
 // A task's server for mesh tests, run inside a task namespace:
-//   node task-server.js <name> <tcp ports, comma-separated> <udp ports, comma-separated>
+//   node task-server.js <name> <tcp ports, comma-separated> <udp ports, comma-separated> [mute]
 // TCP: says "<name>\n" on connect, then answers each line with "<name> <line>\n" (a long-lived
 // connection shows which task it stays on). UDP: answers every datagram with "<name>".
+// `mute`: accepts TCP connections and never says anything (a task whose host just died).
 import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
 
-const [name, tcp = '', udp = ''] = process.argv.slice(2);
+const [name, tcp = '', udp = '', mode] = process.argv.slice(2);
 if (!name) throw new Error('usage: task-server <name> <tcp ports> <udp ports>');
 const ports = (s: string) => s.split(',').filter(Boolean).map(Number);
 
@@ -19,6 +20,7 @@ for (const port of ports(tcp)) {
   createServer((sock) => {
     sock.setNoDelay(true);
     sock.on('error', () => sock.destroy());
+    if (mode === 'mute') return;
     sock.write(`${name}\n`);
     let buf = '';
     sock.on('data', (d) => {

@@ -47,6 +47,8 @@ export interface TaskOptions {
   udp?: number[];
   /** Start the server (default); false leaves an address that refuses connections. */
   serve?: boolean;
+  /** The server accepts TCP connections and never answers. */
+  mute?: boolean;
 }
 
 const here = (f: string) => new URL(f, import.meta.url).pathname;
@@ -119,12 +121,13 @@ export class MeshLab {
       server: undefined,
     };
     this.tasks.push(task);
-    if (o.serve !== false) await this.startServer(task, o.tcp ?? [], o.udp ?? []);
+    if (o.serve !== false) await this.startServer(task, o.tcp ?? [], o.udp ?? [], o.mute);
     return task;
   }
 
-  async startServer(task: MeshTask, tcp: number[], udp: number[]): Promise<void> {
-    task.server = await this.startIn(task, here('./task-server.js'), [task.name, tcp.join(','), udp.join(',')], new RegExp(`ready ${task.name}`));
+  async startServer(task: MeshTask, tcp: number[], udp: number[], mute = false): Promise<void> {
+    const args = [task.name, tcp.join(','), udp.join(','), ...(mute ? ['mute'] : [])];
+    task.server = await this.startIn(task, here('./task-server.js'), args, new RegExp(`ready ${task.name}`));
   }
 
   /** Runs a Node script inside a task's namespace and waits until it prints `ready`. */

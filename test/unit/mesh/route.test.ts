@@ -38,3 +38,19 @@ test('swapping backends keeps the route, forgets failures of backends that left'
   assert.equal(r.pick(undefined, 1)!.address, 'a');
   assert.ok(r.has('a') && !r.has('b'));
 });
+
+test('a connection watching its backend is told when the backend leaves, after the swap, and not once it stopped watching', async () => {
+  const r = route('a', 'b');
+  const gone: string[] = [];
+  r.whileUnanswered('a', () => gone.push(`first, sees ${r.size} backend(s)`));
+  const stop = r.whileUnanswered('a', () => gone.push('stopped watching'));
+  r.whileUnanswered('b', () => gone.push('b'));
+  stop();
+  r.setBackends([{ taskId: 'b', address: 'b' }]);
+  assert.deepEqual(gone, [], 'not inside setBackends');
+  await Promise.resolve();
+  assert.deepEqual(gone, ['first, sees 1 backend(s)']);
+  r.setBackends([{ taskId: 'c', address: 'c' }]);
+  await Promise.resolve();
+  assert.deepEqual(gone, ['first, sees 1 backend(s)', 'b']);
+});

@@ -30,6 +30,8 @@ export class Route {
   private cursor = 0;
   private readonly failedAt = new Map<string, number>();
   readonly counters = new RouteCounters();
+  /** Connections to a backend that have exchanged no byte yet, by backend address: see whileUnanswered. */
+  private readonly unanswered = new Map<string, Set<() => void>>();
 
   constructor(
     readonly service: string,
@@ -51,6 +53,28 @@ export class Route {
     this.backends = [...backends];
     const live = new Set(backends.map((b) => b.address));
     for (const a of this.failedAt.keys()) if (!live.has(a)) this.failedAt.delete(a);
+    for (const [a, gone] of this.unanswered) {
+      if (live.has(a)) continue;
+      this.unanswered.delete(a);
+      // After the swap, not inside it: the callbacks pick another backend of this route.
+      for (const g of gone) queueMicrotask(g);
+    }
+  }
+
+  /**
+   * Calls `gone` if `address` leaves the backends (its task drains or its host is down) while the
+   * connection has exchanged nothing with it: nothing reached either side, so it can move to
+   * another backend unnoticed instead of waiting on a host that may never answer. Returns the
+   * call that stops watching (at the first byte, or when the connection ends).
+   */
+  whileUnanswered(address: string, gone: () => void): () => void {
+    let set = this.unanswered.get(address);
+    if (!set) this.unanswered.set(address, (set = new Set()));
+    set.add(gone);
+    return () => {
+      const s = this.unanswered.get(address);
+      if (s?.delete(gone) && s.size === 0) this.unanswered.delete(address);
+    };
   }
 
   /**

@@ -105,7 +105,7 @@ export class TcpListener {
       perBackend.connections++;
       perBackend.active++;
       upstream.once('close', () => perBackend.active--);
-      this.relay(client, upstream, route, retry);
+      this.relay(client, upstream, route, backend.address, retry);
     });
   }
 
@@ -114,32 +114,38 @@ export class TcpListener {
    * Until a first byte passes either way, a backend that resets or closes is one going away
    * (stopped or crashed after accepting): nothing of the client's was delivered, so `retry` may
    * still move the connection to another backend. After that, a reset on one side resets the
-   * other, and a clean end is passed on as a half-close.
+   * other, and a clean end is passed on as a half-close. A backend that leaves the table while
+   * nothing has passed is left the same way (Route.whileUnanswered).
    */
-  private relay(client: Socket, upstream: Socket, route: Route, retry: (why: string) => void): void {
+  private relay(client: Socket, upstream: Socket, route: Route, backend: string, retry: (why: string) => void): void {
     this.track(upstream);
     const counters = route.counters;
     let early = true;
-    const toUpstream = (chunk: Buffer) => {
+    const answered = () => {
+      if (!early) return;
       early = false;
+      unwatch();
+    };
+    const toUpstream = (chunk: Buffer) => {
+      answered();
       counters.bytesIn += chunk.length;
       if (!upstream.write(chunk)) client.pause();
     };
     const toClient = (chunk: Buffer) => {
-      early = false;
+      answered();
       counters.bytesOut += chunk.length;
       if (!client.write(chunk)) upstream.pause();
     };
     const resumeUpstream = () => upstream.resume();
     const clientEnded = () => {
-      early = false;
+      answered();
       upstream.end();
     };
     const clientFailed = () => upstream.resetAndDestroy();
     // A client gone for good: its half of the upstream connection ends too (a reset if it failed).
     const clientClosed = (hadError: boolean) => (hadError || early ? upstream.resetAndDestroy() : upstream.writableEnded || upstream.end());
     const fail = (why: string) => {
-      early = false;
+      answered();
       client.off('data', toUpstream).off('end', clientEnded).off('drain', resumeUpstream).off('error', clientFailed).off('close', clientClosed);
       client.pause();
       retry(why);
@@ -148,6 +154,8 @@ export class TcpListener {
     upstream.on('data', toClient).on('drain', () => client.resume());
     upstream.on('end', () => (early ? fail('closed before answering') : client.end()));
     upstream.on('error', (err: NodeJS.ErrnoException) => (early ? fail(err.code ?? err.message) : client.resetAndDestroy()));
+    const unwatch = route.whileUnanswered(backend, () => early && !client.destroyed && fail('backend left the table before answering'));
+    upstream.once('close', () => unwatch());
     client.resume();
   }
 }
