@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
-import { withLab, waitUntil, type Lab } from '../lab/index.js';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { exec, type ExecResult } from '../../src/util/exec.js';
+import { dockerCli, withLab, waitUntil, type Lab } from '../lab/index.js';
 import { startShoalds, type ShoaldInHost } from './shoald-harness.js';
 
 // What the walkthrough suites (walkthrough-*.test.ts) share: a fresh three-host lab with a shoald
@@ -16,20 +19,46 @@ export interface TaskView {
   NetworksAttachments?: { Network: { Spec: { Name: string } }; Addresses: string[] }[];
 }
 
+/** A docker CLI the walkthroughs run with: its path and version. */
+export interface DockerClient {
+  path: string;
+  version: string;
+}
+
+/**
+ * The docker CLIs on this machine: the one the lab uses, and Debian's 20.10 client (`docker.io`,
+ * /usr/bin/docker) as well when it is installed and is another version.
+ */
+export function dockerClients(): DockerClient[] {
+  const version = (path: string) => /version ([^\s,]+)/.exec(execFileSync(path, ['--version'], { encoding: 'utf8' }))?.[1] ?? 'unknown';
+  const main = { path: dockerCli(), version: version(dockerCli()) };
+  const debian = '/usr/bin/docker';
+  if (main.path === debian || !existsSync(debian)) return [main];
+  const other = { path: debian, version: version(debian) };
+  return other.version === main.version ? [main] : [main, other];
+}
+
 export class WalkthroughCluster {
   constructor(
     readonly lab: Lab,
     readonly hosts: Record<string, ShoaldInHost>,
+    /** The lab's docker CLI unless given. */
+    readonly client: DockerClient = dockerClients()[0]!,
   ) {}
+
+  /** The docker CLI on host `h` (its shoald's socket); throws with its output on a non-zero exit unless allowFail. */
+  docker(h: string, args: string[], opts: { allowFail?: boolean } = {}): Promise<ExecResult> {
+    return exec(this.client.path, ['-H', `unix://${this.hosts[h]!.socket}`, ...args], { allowFail: opts.allowFail, timeoutMs: 120_000 });
+  }
 
   /** The docker CLI on host `h`: its stdout, throwing with its output on failure. */
   async run(h: string, ...args: string[]): Promise<string> {
-    return (await this.hosts[h]!.docker(args)).stdout;
+    return (await this.docker(h, args)).stdout;
   }
 
   /** The docker CLI on host `h`, expected to fail: its stderr. */
   async fails(h: string, ...args: string[]): Promise<string> {
-    const res = await this.hosts[h]!.docker(args, { allowFail: true });
+    const res = await this.docker(h, args, { allowFail: true });
     assert.notEqual(res.code, 0, `docker ${args.join(' ')} on ${h} should fail`);
     return res.stderr;
   }
@@ -139,12 +168,12 @@ export class WalkthroughCluster {
   }
 }
 
-/** Runs `fn` on a fresh three-host lab with a shoald per host and busybox:latest imported on each; always cleaned up. */
-export async function withCluster(fn: (c: WalkthroughCluster) => Promise<void>): Promise<void> {
+/** Runs `fn` on a fresh three-host lab with a shoald per host and busybox:latest imported on each, driven by `client`; always cleaned up. */
+export async function withCluster(client: DockerClient, fn: (c: WalkthroughCluster) => Promise<void>): Promise<void> {
   await withLab({ hosts: HOSTS.length }, async (lab) => {
     const hosts = await startShoalds(lab, [...HOSTS]);
     for (const h of Object.values(hosts)) await h.importBusybox();
-    await fn(new WalkthroughCluster(lab, hosts));
+    await fn(new WalkthroughCluster(lab, hosts, client));
   });
 }
 

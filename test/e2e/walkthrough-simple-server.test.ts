@@ -1,13 +1,13 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitUntil } from '../lab/index.js';
-import { httpServer, withCluster } from './walkthrough-cluster.js';
+import { type DockerClient, dockerClients, httpServer, withCluster } from './walkthrough-cluster.js';
 
 // Seed 004: `docker swarm init` with no flags, a web server published on port 8000, scaled to
 // three, one of its containers killed with `docker kill` (found with `docker ps`) and replaced
 // while clients keep being served, then `service rm` and `swarm leave --force`.
-test('walkthrough: simple-server on port 8000, scaled, a container killed, cleaned up (seed 004)', async (t) => {
-  await withCluster(async (c) => {
+async function walkthrough(t: TestContext, client: DockerClient): Promise<void> {
+  await withCluster(client, async (c) => {
     await t.test('docker swarm init without flags picks the host\'s address; node ls shows the Leader', async () => {
       const init = await c.run('h1', 'swarm', 'init', '--dispatcher-heartbeat', '1s');
       assert.match(init, new RegExp(`docker swarm join --token SWMTKN-1-\\S+ ${c.managerAddr.replace(/\./g, '\\.')}\\n`));
@@ -16,7 +16,7 @@ test('walkthrough: simple-server on port 8000, scaled, a container killed, clean
     });
 
     await t.test('service create --detach=true --name simple-server -p 8000:8000; service ls; served on every host', async () => {
-      const res = await c.hosts.h1!.docker(['service', 'create', '--detach=true', '--name', 'simple-server', '-p', '8000:8000', '--stop-grace-period', '1s', ...httpServer(8000)]);
+      const res = await c.docker('h1', ['service', 'create', '--detach=true', '--name', 'simple-server', '-p', '8000:8000', '--stop-grace-period', '1s', ...httpServer(8000)]);
       assert.match(res.stdout, /^[0-9a-z]{25}\n$/);
       assert.match(res.stderr, /image busybox:latest could not be accessed on a registry to record\nits digest\. Each node will access busybox:latest independently,\npossibly leading to different nodes running different\nversions of the image\./);
       await c.waitRunning('simple-server', 1);
@@ -72,4 +72,6 @@ test('walkthrough: simple-server on port 8000, scaled, a container killed, clean
       assert.match(await c.run('h1', 'info'), /Swarm: inactive/);
     });
   });
-});
+}
+
+for (const client of dockerClients()) test(`walkthrough: simple-server on port 8000, scaled, a container killed, cleaned up (seed 004) (docker ${client.version})`, (t) => walkthrough(t, client));

@@ -1,13 +1,13 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitUntil } from '../lab/index.js';
-import { withCluster } from './walkthrough-cluster.js';
+import { type DockerClient, dockerClients, withCluster } from './walkthrough-cluster.js';
 
 // Seed 002 (Swarm's own tutorial): a worker joins with the worker token, a manager with the
 // manager token (Reachable, while the first manager stays Leader); then node promote and demote,
 // managers leaving, and `swarm leave --force` on the last manager.
-test('walkthrough: joining as worker and as manager, promote, demote, leave (seed 002)', async (t) => {
-  await withCluster(async (c) => {
+async function walkthrough(t: TestContext, client: DockerClient): Promise<void> {
+  await withCluster(client, async (c) => {
     const joinCommandOf = async (role: string) => {
       const out = await c.run('h1', 'swarm', 'join-token', role);
       assert.match(out, new RegExp(`^To add a ${role} to this swarm, run the following command:\\n\\n\\s+docker swarm join --token SWMTKN-1-[0-9a-z]{50}-[0-9a-z]{25} ${c.managerAddr}\\n`));
@@ -41,7 +41,7 @@ test('walkthrough: joining as worker and as manager, promote, demote, leave (see
       assert.match(await c.run('h1', 'info'), /Managers: 3\n/);
       assert.equal(await c.run('h1', 'node', 'demote', 'h3'), 'Manager h3 demoted in the swarm.\n');
       await c.waitNodes({ h1: 'Ready Active Leader', h2: 'Ready Active Reachable', h3: 'Ready Active' });
-      await waitUntil('h3 refuses cluster commands as a worker', async () => (await c.hosts.h3!.docker(['node', 'ls'], { allowFail: true })).stderr.includes("Worker nodes can't be used"), { timeoutMs: 15_000 });
+      await waitUntil('h3 refuses cluster commands as a worker', async () => (await c.docker('h3', ['node', 'ls'], { allowFail: true })).stderr.includes("Worker nodes can't be used"), { timeoutMs: 15_000 });
     });
 
     await t.test('a manager must be demoted (or forced) to leave; the worker leaves; the last manager leaves with --force', async () => {
@@ -59,4 +59,6 @@ test('walkthrough: joining as worker and as manager, promote, demote, leave (see
       assert.match(await c.fails('h1', 'node', 'ls'), /This node is not a swarm manager\. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again\./);
     });
   });
-});
+}
+
+for (const client of dockerClients()) test(`walkthrough: joining as worker and as manager, promote, demote, leave (seed 002) (docker ${client.version})`, (t) => walkthrough(t, client));
