@@ -129,8 +129,10 @@ test('shoal stack deploy: three services, an overlay network, a secret and a pub
   assert.equal((await shoal(['stack', 'services', 'shop'])).stdout, await docker('stack', 'services', 'shop'));
   const ps = (await shoal(['stack', 'ps', 'shop'])).stdout;
   assert.match(ps, /^ID\s+NAME\s+IMAGE\s+NODE\s+DESIRED STATE\s+CURRENT STATE\s+ERROR\s+PORTS\n/);
-  assert.equal(ps.split('\n').length, (await docker('stack', 'ps', 'shop')).split('\n').length);
   assert.match(ps, /shop_web\.1\s+busybox:latest\s+h1\s+Running\s+Running/);
+  const timeless = 'table {{.ID}}\t{{.Name}}\t{{.Image}}\t{{.Node}}\t{{.DesiredState}}\t{{.Error}}\t{{.Ports}}';
+  assert.equal((await shoal(['stack', 'ps', '--format', timeless, 'shop'])).stdout, await docker('stack', 'ps', '--format', timeless, 'shop'));
+  assert.equal((await shoal(['stack', 'ps', '-q', 'shop'])).stdout.split('\n').sort().join(), (await docker('stack', 'ps', '-q', 'shop')).split('\n').sort().join());
   shoalSpecs = await stackSpecs('shop');
 });
 
@@ -171,7 +173,10 @@ test('a broken file: the error names the file, the line and the key, and nothing
   const res = await shoal(['stack', 'deploy', '-c', broken, 'bad'], true);
   assert.equal(res.code, 1);
   assert.equal(res.stderr, `${broken}:6: services.web.deploy.replicas: must be an integer, not string "three"\n`);
-  writeFileSync(broken, 'services:\n  web:\n    image: busybox:latest\n    port:\n      - 80:80\n');
+  const typo = 'services:\n  web:\n    image: busybox:latest\n    port:\n      - 80:80\n';
+  writeFileSync(broken, typo);
   assert.match((await shoal(['stack', 'deploy', '-c', broken, 'bad'], true)).stderr, new RegExp(`^${broken}:4: services\\.web\\.port: unknown key "port"`));
+  const fromStdin = await check(exec(process.execPath, [resolve('bin/shoal'), '-H', `unix://${shoald.socket}`, 'stack', 'deploy', '-c', '-', 'bad'], { allowFail: true, input: typo }));
+  assert.match(fromStdin.stderr, /^<stdin>:4: services\.web\.port: unknown key "port"/);
   assert.equal((await docker('service', 'ls', '-q')).trim(), '');
 });

@@ -37,9 +37,12 @@ function displayImage(image: string, trunc: boolean): string {
   return digest !== undefined && tagged ? name!.replace(/^docker\.io\/(library\/)?/, '') : image;
 }
 
-/** Prints tasks as `docker service ps` / `docker node ps` do: grouped by slot, newest first, older ones indented. */
-export async function printTasks(ctx: Context, tasks: Doc[], flags: Flags): Promise<void> {
-  const trunc = !flags.bool('no-trunc') && !flags.bool('quiet');
+/**
+ * Prints tasks as `docker service ps` / `docker node ps` do: grouped by slot, newest first, older ones indented.
+ * `-q` prints whole IDs there; `docker stack ps -q` keeps them short (`shortQuiet`).
+ */
+export async function printTasks(ctx: Context, tasks: Doc[], flags: Flags, opts: { shortQuiet?: boolean } = {}): Promise<void> {
+  const trunc = !flags.bool('no-trunc') && (opts.shortQuiet === true || !flags.bool('quiet'));
   const resolve = !flags.bool('no-resolve');
   const [services, nodes] = resolve ? await Promise.all([ctx.client.get<Doc[]>('/services'), ctx.client.get<Doc[]>('/nodes')]) : [[], []];
   const serviceName = new Map(services.map((s) => [s.ID, s.Spec.Name as string]));

@@ -8,9 +8,10 @@ import { filtersQuery, type EngineClient } from '../../engine-client.js';
 import { naturalCompare } from '../../format/list.js';
 import { requireManager, stackObjects, type Doc } from './api.js';
 
+/** A compose file's text; `-` is standard input, as with docker. */
 function readComposeFile(path: string): string {
   try {
-    return readFileSync(path, 'utf8');
+    return readFileSync(path === '-' ? 0 : path, 'utf8');
   } catch (err) {
     throw invalidArgument(`cannot read compose file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
@@ -20,9 +21,9 @@ function readComposeFile(path: string): string {
 export function planFromFiles(files: string[], stack: string): StackPlan {
   if (files.length === 0) throw invalidArgument('Please specify a Compose file (with --compose-file or -c).');
   return planStack({
-    files: files.map((name) => ({ name, text: readComposeFile(name) })),
+    files: files.map((name) => ({ name: name === '-' ? '<stdin>' : name, text: readComposeFile(name) })),
     stack,
-    workingDir: dirname(resolve(files[0]!)),
+    workingDir: files[0] === '-' ? process.cwd() : dirname(resolve(files[0]!)),
     env: (k) => process.env[k],
     readFile: (p) => readFileSync(p),
   });

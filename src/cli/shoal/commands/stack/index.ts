@@ -53,7 +53,7 @@ export const stackGroup: CommandGroup = {
         const stack = flags.positionals[0]!;
         const tasks = await ctx.client.get<Doc[]>('/tasks', { filters: stackFilters(stack, parseFilterFlags(flags.list('filter'))) });
         if (tasks.length === 0) ctx.err.write(`Nothing found in stack: ${stack}\n`);
-        else await printTasks(ctx, tasks, flags);
+        else await printTasks(ctx, tasks, flags, { shortQuiet: true });
       },
     },
     {
