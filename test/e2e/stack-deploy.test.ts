@@ -178,5 +178,7 @@ test('a broken file: the error names the file, the line and the key, and nothing
   assert.match((await shoal(['stack', 'deploy', '-c', broken, 'bad'], true)).stderr, new RegExp(`^${broken}:4: services\\.web\\.port: unknown key "port"`));
   const fromStdin = await check(exec(process.execPath, [resolve('bin/shoal'), '-H', `unix://${shoald.socket}`, 'stack', 'deploy', '-c', '-', 'bad'], { allowFail: true, input: typo }));
   assert.match(fromStdin.stderr, /^<stdin>:4: services\.web\.port: unknown key "port"/);
+  writeFileSync(broken, 'services:\n  web:\n    image: busybox:latest\n    networks: [outside]\nnetworks:\n  outside:\n    external: true\n');
+  assert.equal((await shoal(['stack', 'deploy', '-c', broken, 'bad'], true)).stderr, 'network "outside" is declared as external, but could not be found. You need to create a swarm-scoped network before the stack is deployed\n');
   assert.equal((await docker('service', 'ls', '-q')).trim(), '');
 });
