@@ -45,11 +45,14 @@ export interface DataPlanePlan {
   version: number;
   ports: PortRule[];
   vips: VipRule[];
+  /** Addresses of tasks that drain: out of every rule, but their established connections go on. */
+  draining: string[];
 }
 
 /** The plan of host `nodeId` for `table`. */
 export function planDataPlane(table: EndpointTable, nodeId: string): DataPlanePlan {
-  return { version: table.version, ports: publishedPorts(table, nodeId), vips: serviceVips(table) };
+  const draining = table.tasks.filter((t) => t.draining).flatMap((t) => Object.values(t.addresses).flatMap((a) => bareIpv4(a) ?? []));
+  return { version: table.version, ports: publishedPorts(table, nodeId), vips: serviceVips(table), draining };
 }
 
 /** "10.0.1.7/24" → "10.0.1.7"; undefined for anything that is not an IPv4 address. */

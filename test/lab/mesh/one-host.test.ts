@@ -71,11 +71,11 @@ for (const { kind, label, start, log, ...opts } of variants) {
       assert.deepEqual(r.counts, { w1: 2, w2: 2, w3: 2 }, JSON.stringify(r));
     }));
 
-    it('keeps an established TCP connection on a removed backend; new connections avoid it', step(async () => {
+    it('keeps an established TCP connection on a draining backend; new connections avoid it', step(async () => {
       await apply([t.w1!, t.a1!, t.a2!]);
       const held = await mesh.startProbe({ mode: 'hold', target: { host: addr, port: 8080 }, lines: 6, intervalMs: 250 });
       await new Promise((r) => setTimeout(r, 400));
-      await apply([t.w2!, t.w3!, t.a1!, t.a2!]);
+      await dp.apply(mesh.table(++version, [WEB, API, CLIENT], [t.w2!, t.w3!, t.a1!, t.a2!], [t.w1!]));
       const fresh = await mesh.probe('lab', { mode: 'count', proto: 'tcp', targets: [{ host: addr, port: 8080 }], n: 4 });
       assert.deepEqual(names(fresh), ['w2', 'w3'], JSON.stringify(fresh));
       const r = await held.result();
@@ -92,6 +92,26 @@ for (const { kind, label, start, log, ...opts } of variants) {
       assert.deepEqual((await mesh.probe('lab', flow)).answers, ['w2', 'w2']);
       await apply(all());
     }));
+
+    if (kind === 'nftables') {
+      it('re-balances a SYN pinned to a backend that is gone, but not one of a draining backend', step(async () => {
+        // The ghost's address answers nothing: a SYN DNATed to it is retransmitted on the same conntrack entry.
+        const dead = await mesh.addTask({ name: 'dead', service: WEB, host: 'h1', serve: false });
+        const ghost: MeshTask = { ...dead, name: 'ghost', addresses: { ingress: '10.0.0.250', appnet: '10.0.1.250' } };
+        const pinnedThen = async (next: () => Promise<unknown>, timeoutMs: number) => {
+          await apply([ghost, t.a1!, t.a2!]);
+          const pending = await mesh.startProbe({ mode: 'count', proto: 'tcp', targets: [{ host: addr, port: 8080 }], n: 1, timeoutMs });
+          await sleep(400);
+          await next();
+          return pending.result();
+        };
+        const gone = await pinnedThen(() => apply([t.w1!, t.a1!, t.a2!]), 8000);
+        assert.deepEqual([gone.failures, names(gone)], [0, ['w1']], `gone: its flow cleared, the retransmitted SYN reaches w1: ${JSON.stringify(gone)}`);
+        const draining = await pinnedThen(() => dp.apply(mesh.table(++version, [WEB, API, CLIENT], [t.w1!, t.a1!, t.a2!], [ghost])), 2500);
+        assert.equal(draining.failures, 1, `draining: its flows are left alone: ${JSON.stringify(draining)}`);
+        await apply(all());
+      }));
+    }
 
     if (kind === 'userspace') {
       it('retries a refusing or silent backend, so no connection fails while a task answers', step(async () => {

@@ -187,7 +187,8 @@ export class MeshLab {
   }
 
   /** The endpoint table the managers would derive: `serving` tasks of `services` on the lab's hosts. */
-  table(version: number, services: MeshService[], serving: readonly MeshTask[]): EndpointTable {
+  /** The endpoint table Shoal's managers would send: `serving` tasks, and `draining` ones (told to stop, still running). */
+  table(version: number, services: MeshService[], serving: readonly MeshTask[], draining: readonly MeshTask[] = []): EndpointTable {
     return {
       version,
       nodes: this.lab.hosts.map((h) => ({ nodeId: h.name, hostname: h.name, addr: h.address })),
@@ -210,12 +211,13 @@ export class MeshLab {
         aliases: {},
         networks: s.networks.map((n) => n.networkId),
       })),
-      tasks: serving.map((t) => ({
+      tasks: [...serving, ...draining].map((t, i) => ({
         taskId: t.name,
         serviceId: t.serviceId,
         name: t.name,
         nodeId: t.host,
         addresses: Object.fromEntries(Object.entries(t.addresses).map(([n, a]) => [n, `${a}/24`])),
+        ...(i >= serving.length ? { draining: true as const } : {}),
       })),
     };
   }

@@ -75,7 +75,7 @@ const countersGone = (chain: string) => ['conn', 'tx', 'rx', 'refused'].map((c) 
 
 test('a removed entry leaves its dispatch entries, then its chain and map', () => {
   const { next } = nftReplace(plan(2));
-  assert.deepEqual(nftUpdate(next, { version: 2, ports: [], vips: [] }).commands.trim().split('\n'), [
+  assert.deepEqual(nftUpdate(next, { version: 2, ports: [], vips: [], draining: [] }).commands.trim().split('\n'), [
     'delete element ip shoal published { tcp . 8080 }',
     ...accountingGone(1),
     'flush chain ip shoal port_tcp_8080',

@@ -4,7 +4,7 @@ import type { DataPlanePlan } from '../plan.js';
 import type { EntryChange } from '../plan-changes.js';
 import { setSysctls } from '../sysctl.js';
 import type { PlanBackend } from '../types.js';
-import { clearRemovedUdpFlows } from './conntrack.js';
+import { clearRemovedFlows } from './conntrack.js';
 import { openNftRunner, type NftRunner, type NftVia } from './nft-runner.js';
 import { nftDelete, nftReplace, nftUpdate, probeRuleset, type NftState } from './ruleset.js';
 import { readKernelCounters, readOpenConnections } from './counters.js';
@@ -53,8 +53,8 @@ export class NftablesBackend implements PlanBackend {
       this.state = tx.next;
     }
     const t0 = performance.now();
-    await clearRemovedUdpFlows(changes, this.log);
-    this.log.debug({ version: plan.version, conntrackMs: Math.round(performance.now() - t0) }, 'UDP flows of removed backends cleared');
+    await clearRemovedFlows(changes, new Set(plan.draining), this.log);
+    this.log.debug({ version: plan.version, conntrackMs: Math.round(performance.now() - t0) }, 'flows of removed backends cleared');
   }
 
   async stats(plan: DataPlanePlan): Promise<EntryStats[]> {

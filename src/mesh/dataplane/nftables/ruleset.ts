@@ -184,6 +184,7 @@ export function probeRuleset(): string {
     version: 0,
     ports: [{ protocol: 'tcp', port: 1, targetPort: 1, mode: 'ingress', serviceId: 'probe', service: 'probe', backends: [{ taskId: 'p', address: '192.0.2.1' }] }],
     vips: [{ vip: '192.0.2.2', networkId: 'probe', serviceId: 'probe', service: 'probe', ports: [], backends: [{ taskId: 'p', address: '192.0.2.1' }] }],
+    draining: [],
   };
   return nftReplace(probe).commands;
 }
