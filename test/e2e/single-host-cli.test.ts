@@ -68,7 +68,7 @@ test('swarm init, join tokens, rotation, swarm update', async () => {
   assert.match(await docker('swarm', 'update', '--task-history-limit', '10'), /Swarm updated\./);
 
   const shoalInfo = await exec(process.execPath, ['bin/shoal', '-H', `unix://${shoald.socket}`, 'info']);
-  assert.match(shoalInfo.stdout, /Swarm: active\n NodeID: [0-9a-z]{25}\n Is Manager: true/);
+  assert.match(shoalInfo.stdout, / Swarm: active\n  NodeID: [0-9a-z]{25}\n  Is Manager: true/, 'shoal info is laid out as docker info');
   assert.match(await docker('info', '--format', '{{.Swarm.Cluster.Spec.Orchestration.TaskHistoryRetentionLimit}}'), /^10/);
 });
 
