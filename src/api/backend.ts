@@ -1,10 +1,11 @@
 import type { Readable } from 'node:stream';
 import type { Store, StoreEvent } from '../cluster/store/types.js';
-import type { SwarmSpec } from '../cluster/types.js';
+import type { ServiceObject, SwarmSpec } from '../cluster/types.js';
 import type { LogLine, LogOptions } from '../runtime/types.js';
 import type { LocalTask } from '../agent/agent.js';
 import type { TraceRequest } from '../cluster/trace/plan-trace.js';
 import type { TraceReport } from '../cluster/trace/trace-report.js';
+import type { ServiceWhy } from '../daemon/service-why.js';
 
 /**
  * What the Engine API server needs from the daemon. The daemon implements it; the server reads
@@ -19,6 +20,8 @@ export interface ApiBackend {
   images: ImagesBackend;
   /** The log lines of one task, wherever it runs (LogLine and LogOptions as executors define them). */
   taskLogs(taskId: string, opts: LogOptions): AsyncIterable<LogLine>;
+  /** `GET /shoal/services/{id}/why` (Shoal only): the managers' backends for a service and what every host's mesh and DNS hold. */
+  serviceWhy(service: ServiceObject): Promise<ServiceWhy>;
   /** The tasks this host runs, as containers (`docker ps`, `docker kill`, `docker stop`). */
   containers: ContainersBackend;
   /** Facts about this host and daemon for `version` and `info`. */

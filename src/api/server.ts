@@ -17,6 +17,7 @@ import { swarmRoutes } from './routes/swarm.js';
 import { systemRoutes } from './routes/system.js';
 import { taskRoutes } from './routes/tasks.js';
 import { traceRoutes } from './routes/trace.js';
+import { shoalRoutes } from './routes/shoal.js';
 import { API_VERSION, splitVersion } from './version.js';
 
 export interface ApiServerOptions extends ListenOptions {
@@ -45,6 +46,7 @@ const router = new Router([
   ...imageRoutes,
   ...containerRoutes,
   ...traceRoutes,
+  ...shoalRoutes,
 ]);
 
 /** The request handler: Docker's headers on every answer, version negotiation, routing, error bodies. */

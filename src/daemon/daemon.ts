@@ -125,6 +125,10 @@ export class Daemon {
         },
       },
       taskLogs: (taskId: string, o: LogOptions): AsyncIterable<LogLine> => swarm.current?.taskLogs(taskId, o) ?? executor.logs(taskId, o),
+      serviceWhy: (service) => {
+        if (!swarm.current) throw notFound(`service ${service.ID} is in no swarm`);
+        return swarm.current.serviceWhy(service);
+      },
       host: () => ({ ...host, dataPlane: swarm.current?.dataPlaneKind ?? host.dataPlane }),
       trace: (req) => swarm.current!.trace(req),
     };

@@ -23,6 +23,9 @@ import { TRACE_SERVICE, traceService } from '../cluster/trace/trace-service.js';
 import { traceConnection, type TraceReport } from '../cluster/trace/trace-report.js';
 import type { TraceRequest } from '../cluster/trace/plan-trace.js';
 import type { TraceAnswer } from '../mesh/dataplane/index.js';
+import { ENDPOINTS_SERVICE, endpointsService, remoteServiceView, type HostServiceView, type ServiceViewRequest } from '../cluster/endpoints/service-view.js';
+import { localServiceView, serviceWhy, type ServiceWhy } from './service-why.js';
+import type { NodeObject, ServiceObject } from '../cluster/types.js';
 import type { LogLine, LogOptions } from '../runtime/types.js';
 import { CA_SERVICE, DISPATCHER_SERVICE, type IssueRequest, type IssueResponse } from '../cluster/rpc/services.js';
 import { RpcClient } from '../cluster/rpc/client.js';
@@ -87,6 +90,22 @@ export class SwarmNode {
     this.server = new ClusterServer(certs, deps.log.child({ component: 'cluster-port' }));
     this.server.add(LOGS_SERVICE, logsService(deps.executor, () => this.credentials.caCertPem));
     this.server.add(TRACE_SERVICE, traceService(() => this.mesh, () => this.credentials.caCertPem));
+    this.server.add(ENDPOINTS_SERVICE, endpointsService((req) => this.localServiceView(req), () => this.credentials.caCertPem));
+  }
+
+  /** Where a host answers on the cluster port (a manager's Raft address, else its node address). */
+  private clusterAddr(node: NodeObject | undefined): string {
+    return node?.ManagerStatus?.Addr ?? `${node?.Status.Addr}:${listenPort(this.state.listenAddr)}`;
+  }
+
+  private localServiceView(req: ServiceViewRequest): HostServiceView {
+    return localServiceView(this.state.nodeId, this.endpoints?.appliedVersion ?? 0, this.mesh, this.dns, req);
+  }
+
+  /** `shoal service why` (managers): the managers' backends for the service and what every host's mesh and DNS hold. */
+  serviceWhy(service: ServiceObject): Promise<ServiceWhy> {
+    const creds = clusterClientCredentials(this.credentials.caCertPem, this.credentials);
+    return serviceWhy(this.manager!.store, service, this.manager!.dispatcher.tableVersion, async (node, req) => (node.ID === this.state.nodeId ? this.localServiceView(req) : remoteServiceView(this.clusterAddr(node), creds, req)));
   }
 
   /** `shoal trace`: where a new connection from a client to a service would go now (managers only). */
@@ -110,8 +129,7 @@ export class SwarmNode {
     const task = this.manager?.store.view((tx) => tx.get('tasks', taskId));
     if (!task?.NodeID || task.NodeID === this.state.nodeId) return this.deps.executor.logs(taskId, opts);
     const node = this.manager!.store.view((tx) => tx.get('nodes', task.NodeID!));
-    const addr = node?.ManagerStatus?.Addr ?? `${node?.Status.Addr}:${listenPort(this.state.listenAddr)}`;
-    return remoteTaskLogs(addr, clusterClientCredentials(this.credentials.caCertPem, this.credentials), taskId, opts);
+    return remoteTaskLogs(this.clusterAddr(node), clusterClientCredentials(this.credentials.caCertPem, this.credentials), taskId, opts);
   }
 
   /** The tasks this host started (`docker ps`); `docker kill` and `docker stop` go to the agent that runs them. */

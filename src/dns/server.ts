@@ -151,6 +151,11 @@ export class DnsServer {
     return true;
   }
 
+  /** What a task on each network gets for `name` now (for `shoal service why`). */
+  addressesOf(name: string): { networkId: string; addresses: string[] }[] {
+    return this.index.addressesOf(name);
+  }
+
   /** The version of the table answers come from (-1 before the first). */
   get tableVersion(): number {
     return this.index.version;

@@ -1,3 +1,5 @@
+import { localServiceView, serviceWhy, type ServiceWhy } from '../../src/daemon/service-why.js';
+import type { ServiceObject } from '../../src/cluster/types.js';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -73,6 +75,11 @@ export class TestBackend implements ApiBackend {
       return image ? { id: image.Id } : undefined;
     },
   };
+
+  /** A single host without a data plane: the managers' view only, its host with nothing applied. */
+  async serviceWhy(service: ServiceObject): Promise<ServiceWhy> {
+    return serviceWhy(this.store()!, service, undefined, async (node, req) => localServiceView(node.ID, 0, undefined, undefined, req));
+  }
 
   async *taskLogs(taskId: string, opts: LogOptions): AsyncIterable<LogLine> {
     const lines = (this.logs.get(taskId) ?? []).filter((l) => (opts.stdout || l.stream !== 'stdout') && (opts.stderr || l.stream !== 'stderr'));

@@ -140,12 +140,26 @@ test('service create, ls, ps, inspect, scale, update, rollback, logs, rm', async
   assert.equal(progressLines(rolledBack).replaceAll('web', 'web2'), progressLines(dockerRolledBack));
   assert.match(rolledBack, /rollback: /);
 
-  const why = await shoal('service', 'why', 'web');
-  assert.match(why, /^Service web \([0-9a-z]{25}\)\nVIPs: [\d./]+ on (ingress|appnet)/);
-  assert.match(why, /Managers' backends \(3 running tasks of 3 wanted\):\n {2}web\.1 /);
-  assert.match(why, /HOST\s+STATE\s+TABLE APPLIED\s+MANAGERS\s+BACKENDS HERE\s+VERDICT\nh1\s+ready\s+\d+\s+\d+\s+3\s+(in step|behind)/);
-  const whyJson = (await shoal('service', 'why', '--format', 'json', 'web')).trim().split('\n').map((l) => JSON.parse(l) as { Host: string; TableApplied: number });
-  assert.deepEqual(whyJson.map((r) => r.Host), ['h1', 'h2']);
+  // Beyond Swarm: every host's mesh and DNS against the managers' view (GET /shoal/services/{id}/why)
+  let why = '';
+  await waitUntil('both hosts in step for web', async () => (why = await shoal('service', 'why', 'web')).match(/ in step\n/g)?.length === 2, { timeoutMs: 15_000, intervalMs: 300 }).catch(() => assert.fail(`not in step:\n${why}`));
+  assert.match(why, /^Service web \([0-9a-z]{25}\): managers' endpoint table \d+, 3 backends\n( {2}[0-9a-z]{12} on h1: [\d.]+ \((ingress|appnet)\), [\d.]+ \((ingress|appnet)\)\n){3}\n/);
+  assert.match(why, /HOST\s+STATE\s+TABLE APPLIED\s+MANAGERS\s+MESH BACKENDS\s+DNS TASKS\s+VERDICT\nh1\s+ready\s+(\d+)\s+\1\s+3\s+3\s+in step\nh2\s+ready\s+(\d+)\s+\2\s+3\s+3\s+in step\n$/);
+  const whyDoc = JSON.parse(await shoal('service', 'why', '--format', 'json', 'web')) as { Hosts: { hostname: string; mesh: { vips: { backends: string[] }[]; ports: { port: number; backends: string[] }[] }; dns: { name: string }[] }[] };
+  assert.deepEqual(whyDoc.Hosts.map((h) => h.hostname).sort(), ['h1', 'h2']);
+  for (const h of whyDoc.Hosts) {
+    assert.equal(h.mesh.vips.length, 1, `${h.hostname}: the VIP on appnet (ingress goes through the published port)`);
+    assert.ok(h.mesh.vips.every((v) => v.backends.length === 3));
+    assert.deepEqual(h.mesh.ports.map((p) => [p.port, p.backends.length]), [[8080, 3]]);
+    assert.ok(h.dns.some((r) => r.name === 'tasks.web'));
+  }
+  // A host that does not answer is named, with why
+  await hosts.h2!.crash();
+  const whyDown = await shoal('service', 'why', 'web');
+  assert.match(whyDown, /\nh2\s+\w+\s+\d+\s+\d+\s+0\s+0\s+unreachable\n/);
+  assert.match(whyDown, /\nh2: could not ask it: /);
+  await hosts.h2!.start();
+
   assert.equal(await shoal('service', 'update', '--detach', '--replicas', '1', 'web'), 'web\n');
   await hosts.h1!.waitForReplicas('web', '1/1');
   await same(['service', 'logs', 'web2'], (s) => s.split('\n').sort().join('\n'));

@@ -51,6 +51,11 @@ export class Dispatcher {
 
   constructor(private readonly o: DispatcherOptions) {}
 
+  /** The version of the endpoint table this manager sends while it dispatches (leader), else undefined. */
+  get tableVersion(): number | undefined {
+    return this.active && this.table.currentVersion > 0 ? this.table.currentVersion : undefined;
+  }
+
   /** Starts dispatching (on becoming leader). */
   start(): void {
     this.active = true;

@@ -8,6 +8,7 @@ import { RecordSet } from './record-set.js';
 export type View = ReadonlyMap<string, NameEntry>;
 
 interface SubnetView {
+  networkId: string;
   subnet: Ipv4Subnet;
   view: View;
 }
@@ -57,7 +58,7 @@ export class NameIndex {
     const internal = new Map<string, NameClass>();
     for (const names of perNetwork.values()) {
       const subnet = parseSubnet(names.network.subnet);
-      if (subnet) subnets.push({ subnet, view: viewOf([names.network.networkId]) });
+      if (subnet) subnets.push({ networkId: names.network.networkId, subnet, view: viewOf([names.network.networkId]) });
       for (const [key, draft] of names.forward) if (!internal.has(key)) internal.set(key, draft.nameClass);
     }
     return new NameIndex(table.version, viewBySource, subnets, internal);
@@ -72,6 +73,15 @@ export class NameIndex {
     if (view) return view;
     const ip = ipv4ToInt(source);
     return ip < 0 ? undefined : this.subnets.find((s) => inSubnet(ip, s.subnet))?.view;
+  }
+
+  /** The A records of `name` on each network that has it (as an asker on that network would get them). */
+  addressesOf(name: string): { networkId: string; addresses: string[] }[] {
+    const key = name.toLowerCase();
+    return this.subnets.flatMap((s) => {
+      const entry = s.view.get(key);
+      return entry ? [{ networkId: s.networkId, addresses: entry.a.addresses() }] : [];
+    });
   }
 
   /** The class of a name that exists on some network, or of a reverse name inside some network's subnet. */

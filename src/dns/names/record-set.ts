@@ -49,6 +49,16 @@ export class RecordSet {
     return new RecordSet(bytes, datas.length, recordLength);
   }
 
+  /** The addresses of an A record set, in stored order (what `shoal service why` reports a host's DNS holds). */
+  addresses(): string[] {
+    const out: string[] = [];
+    for (let i = 0; i < this.count; i++) {
+      const p = i * this.recordLength + RECORD_HEADER_LENGTH;
+      if (this.recordLength === RECORD_HEADER_LENGTH + 4) out.push([...this.bytes.subarray(p, p + 4)].join('.'));
+    }
+    return out;
+  }
+
   /** Writes the first `n` (≤ count) records of this turn's rotation at `pos`; the next call starts one further. */
   writeRotated(out: Buffer, pos: number, n: number): void {
     if (n <= 0) return;

@@ -1,7 +1,7 @@
 import type { EndpointTable } from '../../cluster/endpoints/types.js';
 import type { Logger } from '../../util/logger.js';
 import { VipRoutes } from '../vip/local-routes.js';
-import { planDataPlane, type DataPlanePlan } from './plan.js';
+import { planDataPlane, type DataPlanePlan, type PortRule, type VipRule } from './plan.js';
 import { planChanges, type EntryChange } from './plan-changes.js';
 import type { DataPlane, EntryStats, PlanBackend, TraceAnswer, TraceTarget } from './types.js';
 
@@ -29,6 +29,10 @@ export class DataPlaneDriver implements DataPlane {
 
   get version(): number | undefined {
     return this.plan?.version;
+  }
+
+  serviceRules(serviceId: string): { vips: VipRule[]; ports: PortRule[] } {
+    return { vips: this.plan?.vips.filter((v) => v.serviceId === serviceId) ?? [], ports: this.plan?.ports.filter((p) => p.serviceId === serviceId) ?? [] };
   }
 
   apply(table: EndpointTable): Promise<void> {

@@ -1,5 +1,5 @@
 import type { EndpointTable } from '../../cluster/endpoints/types.js';
-import type { DataPlanePlan } from './plan.js';
+import type { DataPlanePlan, PortRule, VipRule } from './plan.js';
 import type { EntryChange } from './plan-changes.js';
 
 export type DataPlaneKind = 'nftables' | 'userspace';
@@ -58,6 +58,8 @@ export interface DataPlane {
   stats(): Promise<EntryStats[]>;
   /** Where a new connection to `target` would go now; undefined when this host does not serve it. */
   trace(target: TraceTarget): Promise<TraceAnswer | undefined>;
+  /** The live rules of one service: its VIPs and the ports published on this host, with their backends. */
+  serviceRules(serviceId: string): { vips: VipRule[]; ports: PortRule[] };
   /** Removes everything the data plane made (rules, routes, listeners). */
   close(): Promise<void>;
 }
