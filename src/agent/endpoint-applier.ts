@@ -12,6 +12,8 @@ export interface EndpointApplierOptions {
   mesh: DataPlane;
   dns: DnsServer;
   log: Logger;
+  /** After each table applied: the managers wait for every host's word before a draining task stops. */
+  onApplied?: (version: number) => void;
 }
 
 const RETRY_FIRST_MS = 1000;
@@ -66,6 +68,7 @@ export class EndpointApplier {
         this.retryMs = RETRY_FIRST_MS;
         if (table.committedAt !== undefined) this.commitToLive.observe(Math.max(0, Date.now() - table.committedAt) / 1000);
         this.o.log.debug({ version: table.version }, 'endpoint table applied');
+        this.o.onApplied?.(table.version);
       } catch (err) {
         // A retry (or the next table) converges from what the kernel holds.
         this.o.log.warn({ version: table.version, err: errorMessage(err), retryInMs: this.retryMs }, 'applying the endpoint table failed; will try again');

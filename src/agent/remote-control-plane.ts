@@ -166,6 +166,11 @@ export class RemoteControlPlane implements AgentControlPlane {
     for (const w of this.watchers) w(tasks);
   }
 
+  /** Tells the managers now (by an early heartbeat) which endpoint table this host applied. */
+  reportApplied(): void {
+    if (this.client && !this.stopped && !this.reconnectTimer) this.scheduleHeartbeat(0);
+  }
+
   private scheduleHeartbeat(delayMs: number): void {
     if (this.heartbeatTimer) this.o.clock.clearTimeout(this.heartbeatTimer);
     this.heartbeatTimer = this.o.clock.setTimeout(async () => {

@@ -269,7 +269,14 @@ export class SwarmNode {
     this.mesh = await createDataPlane({ kind: this.deps.dataplane, nodeId, log: log.child({ component: 'mesh' }) });
     this.dns = new DnsServer({ log: log.child({ component: 'dns' }) });
     await this.dns.start({ listen: [] });
-    this.endpoints = new EndpointApplier({ nodeId, overlay: this.overlay, mesh: this.mesh, dns: this.dns, log: log.child({ component: 'endpoints' }) });
+    this.endpoints = new EndpointApplier({
+      nodeId,
+      overlay: this.overlay,
+      mesh: this.mesh,
+      dns: this.dns,
+      log: log.child({ component: 'endpoints' }),
+      onApplied: () => this.controlPlane?.reportApplied(),
+    });
     this.controlPlane = new RemoteControlPlane({
       managers: () => this.managerAddrs(),
       credentials: () => this.credentials,

@@ -3,7 +3,7 @@ import type { Logger } from '../../util/logger.js';
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import { errorMessage } from '../../util/errors.js';
 import { mutable, type Store, type WriteTx } from '../store/index.js';
-import type { NodeObject } from '../types.js';
+import type { NodeObject, TaskObject } from '../types.js';
 import { deriveEndpointTable } from '../endpoints/derive.js';
 import { unary } from '../rpc/cluster-server.js';
 import { RpcError, toServiceError } from '../rpc/rpc-error.js';
@@ -13,6 +13,7 @@ import { managerAddresses } from '../membership/ca-service.js';
 import { applyTaskStatus } from './task-status.js';
 import { SessionState } from './session-state.js';
 import { CurrentTable, recordTableVersions } from './table-versions.js';
+import { DrainBarrier } from './drain-barrier.js';
 
 /** A host is marked down after this many heartbeat periods without a word (Swarm's grace). */
 const MISSED_HEARTBEATS = 3;
@@ -42,6 +43,8 @@ export class Dispatcher {
   /** Hosts that said goodbye and have not opened a session since: their late heartbeats do not make them ready. */
   private readonly departed = new Set<string>();
   private table = new CurrentTable();
+  private barrier: DrainBarrier;
+  private barrierTimer?: TimerHandle;
   private unwatch?: () => void;
   private pushScheduled = false;
   private livenessTimer?: TimerHandle;
@@ -49,7 +52,9 @@ export class Dispatcher {
   private startedAt = 0;
   private active = false;
 
-  constructor(private readonly o: DispatcherOptions) {}
+  constructor(private readonly o: DispatcherOptions) {
+    this.barrier = new DrainBarrier(o.clock, o.log);
+  }
 
   /** The version of the endpoint table this manager sends while it dispatches (leader), else undefined. */
   get tableVersion(): number | undefined {
@@ -62,6 +67,7 @@ export class Dispatcher {
     this.startedAt = this.o.clock.now();
     this.lastSeen.clear();
     this.table = new CurrentTable();
+    this.barrier = new DrainBarrier(this.o.clock, this.o.log);
     this.unwatch = this.o.store.watch(() => this.schedulePush());
     this.scheduleLiveness();
   }
@@ -72,6 +78,8 @@ export class Dispatcher {
     this.unwatch?.();
     if (this.livenessTimer) this.o.clock.clearTimeout(this.livenessTimer);
     this.livenessTimer = undefined;
+    if (this.barrierTimer) this.o.clock.clearTimeout(this.barrierTimer);
+    this.barrierTimer = undefined;
     for (const s of this.sessions.values()) s.call.end();
     this.sessions.clear();
   }
@@ -192,12 +200,25 @@ export class Dispatcher {
         const { table, json: tableJson } = this.table.next(deriveEndpointTable(tx), committedAt);
         const period = this.heartbeatPeriodMs();
         const managers = managerAddresses(this.o.store);
+        const maySend = (task: TaskObject) => this.barrier.maySend(tx, task, table.version);
         for (const s of this.sessions.values()) {
-          const msg = s.state.next(tx, table, tableJson, period, managers);
+          const msg = s.state.next(tx, table, tableJson, period, managers, maySend);
           if (msg) s.call.write(msg);
         }
+        this.barrier.prune(tx);
+        this.pushAtDrainDeadline();
       });
     });
+  }
+
+  /** A stop held for the drain barrier goes out at its deadline even if no store change comes. */
+  private pushAtDrainDeadline(): void {
+    const inMs = this.barrier.nextDeadlineMs();
+    if (inMs === undefined || this.barrierTimer) return;
+    this.barrierTimer = this.o.clock.setTimeout(() => {
+      this.barrierTimer = undefined;
+      if (this.active) this.schedulePush();
+    }, inMs + 1);
   }
 
   /** Marks hosts down that missed their heartbeats; runs every half period. */

@@ -1,6 +1,7 @@
 import type { ReadTx } from '../store/index.js';
 import type { EndpointTable } from '../endpoints/types.js';
 import type { SessionMessage } from '../rpc/services.js';
+import type { TaskObject } from '../types.js';
 
 /**
  * What one host's session has been sent, so each push carries only what changed: tasks by
@@ -16,10 +17,20 @@ export class SessionState {
 
   constructor(readonly nodeId: string) {}
 
-  /** The next message for this host, or undefined when nothing it knows of changed. */
-  next(tx: ReadTx, table: EndpointTable, tableJson: string, heartbeatPeriodMs: number, managers: SessionMessage['managers']): SessionMessage | undefined {
+  /**
+   * The next message for this host, or undefined when nothing it knows of changed. A task change
+   * `maySend` holds back (a stop waiting for the drain barrier) goes in a later message.
+   */
+  next(
+    tx: ReadTx,
+    table: EndpointTable,
+    tableJson: string,
+    heartbeatPeriodMs: number,
+    managers: SessionMessage['managers'],
+    maySend: (task: TaskObject) => boolean = () => true,
+  ): SessionMessage | undefined {
     const tasks = tx.find('tasks', 'node', this.nodeId);
-    const changed = tasks.filter((t) => this.taskVersions.get(t.ID) !== t.Version.Index);
+    const changed = tasks.filter((t) => this.taskVersions.get(t.ID) !== t.Version.Index && maySend(t));
     const present = new Set(tasks.map((t) => t.ID));
     const removed = [...this.taskVersions.keys()].filter((id) => !present.has(id));
     const secrets: Record<string, string> = {};
