@@ -61,7 +61,8 @@ test('swarm init --autolock, unlock after a restart, unlock-key --rotate, update
     assert.match(await fails(['swarm', 'unlock-key']), /no unlock key is set/);
     assert.match(keysFile(), /"dek"/);
     await restart();
-    assert.match(await docker('node', 'ls', '--format', '{{.Hostname}} {{.Status}}'), /h1 Ready/);
+    assert.equal((await docker('info', '--format', '{{.Swarm.LocalNodeState}}')).trim(), 'active');
+    assert.match(await docker('node', 'ls', '--format', '{{.Hostname}}'), /^h1$/m);
     const on = await docker('swarm', 'update', '--autolock=true');
     assert.match(on, /Swarm updated\.\nTo unlock a swarm manager after it restarts/);
     assert.notEqual(KEY.exec(on)![0], next);
