@@ -6,6 +6,7 @@ import { withServiceDefaults } from '../../../src/cluster/controlapi/service-def
 import { createService, listServices, removeService, updateService } from '../../../src/cluster/controlapi/services.js';
 import { parseFilters } from '../../../src/cluster/controlapi/filters.js';
 import { serviceStatus } from '../../../src/cluster/controlapi/service-status.js';
+import { shapeService } from '../../../src/api/shape/service.js';
 import type { ServiceSpec, TaskState } from '../../../src/cluster/types.js';
 import { rejects } from './assert-error.js';
 import { cliServiceSpec, openStore, runningTask } from './fixture.js';
@@ -201,5 +202,26 @@ test('service status counts as swarmkit does: global jobs want the tasks not yet
     return serviceStatus(tx, tx.get('services', next.ID)!);
   });
   assert.deepEqual(rerun, { RunningTasks: 1, DesiredTasks: 1, CompletedTasks: 0 });
+  await close();
+});
+
+test('registry credentials (--with-registry-auth) are kept in PullOptions, carried over by updates, and never shown', async () => {
+  const { store, close } = await openStore();
+  const authOf = (s: { Spec: ServiceSpec }) => s.Spec.TaskTemplate.ContainerSpec?.PullOptions?.RegistryAuth;
+  const created = await store.update((tx) => createService(tx, cliServiceSpec('private'), 'eyJ1c2VybmFtZSI6ImFsaWNlIn0='));
+  assert.equal(authOf(created), 'eyJ1c2VybmFtZSI6ImFsaWNlIn0=');
+  const spec = cliServiceSpec('private', { Labels: { v: '2' } });
+  // Without the header the update keeps the current credentials (registryAuthFrom=spec, the default)...
+  const kept = await store.update((tx) => updateService(tx, 'private', created.Version.Index, spec, { rollback: false, now }));
+  assert.equal(authOf(kept), 'eyJ1c2VybmFtZSI6ImFsaWNlIn0=');
+  // ...a new header replaces them, and previous-spec takes the previous spec's.
+  const replaced = await store.update((tx) => updateService(tx, 'private', kept.Version.Index, spec, { rollback: false, now, registryAuth: 'bmV3' }));
+  assert.equal(authOf(replaced), 'bmV3');
+  const back = await store.update((tx) => updateService(tx, 'private', replaced.Version.Index, spec, { rollback: false, now, registryAuthFrom: 'previous-spec' }));
+  assert.equal(authOf(back), 'eyJ1c2VybmFtZSI6ImFsaWNlIn0=');
+  const shown = JSON.stringify(shapeService(back, { insertDefaults: true }));
+  assert.doesNotMatch(shown, /PullOptions|RegistryAuth|eyJ1c2VybmFtZSI6ImFsaWNlIn0=|bmV3/);
+  const plain = await store.update((tx) => createService(tx, cliServiceSpec('public')));
+  assert.equal(plain.Spec.TaskTemplate.ContainerSpec?.PullOptions, undefined);
   await close();
 });
