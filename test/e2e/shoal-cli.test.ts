@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createLab, waitUntil, type Lab } from '../lab/index.js';
+import { createLab, dockerCli, waitUntil, type Lab } from '../lab/index.js';
 import { startShoalds, type ShoaldInHost } from './shoald-harness.js';
 import { exec } from '../../src/util/exec.js';
 import { goJson } from '../../src/cli/shoal/format/template.js';
@@ -59,6 +59,13 @@ test('swarm init, join-token, join, update, info, version', async () => {
   const rotated = await shoal('swarm', 'join-token', '--rotate', 'manager');
   assert.match(rotated, /^Successfully rotated manager join token\.\n\nTo add a manager to this swarm/);
   assert.equal(await shoal('swarm', 'update', '--task-history-limit', '3'), 'Swarm updated.\n');
+  const locked = await shoal('swarm', 'update', '--autolock=true');
+  assert.match(locked, /^Swarm updated\.\nTo unlock a swarm manager after it restarts, run the `shoal swarm unlock`\ncommand and provide the following key:\n\n {4}SWMKEY-1-\S+\n\nRemember to store/);
+  await same(['swarm', 'unlock-key'], cliName);
+  await same(['swarm', 'unlock-key', '-q']);
+  const unlockErr = await exec(process.execPath, ['bin/shoal', '-H', `unix://${hosts.h1!.socket}`, 'swarm', 'unlock'], { allowFail: true, input: 'SWMKEY-1-x\n' });
+  assert.equal(unlockErr.stderr, 'Error: swarm is not locked\n');
+  await shoal('swarm', 'update', '--autolock=false');
   assert.equal(await shoalOn('h2', 'swarm', 'join', '--token', token, `${lab.host('h1').address}:2377`), 'This node joined a swarm as a worker.\n');
   await same(['info'], (s) => serverSection(s).replace(/ (Images|Containers): \d+/g, ''));
   await same(['info', '--format', '{{json .Swarm.Cluster.Spec}}']);
@@ -103,6 +110,22 @@ test('network, secret and config create, ls, inspect', async () => {
   }
 });
 
+/** The screen a command leaves on a 150×30 terminal (tmux), so in-place progress lines can be compared. */
+let ttyRuns = 0;
+async function ttyScreen(cmd: string[]): Promise<string> {
+  const tmux = (...args: string[]) => exec('tmux', ['-L', `shoal-cli-${process.pid}`, ...args], { allowFail: true });
+  const session = `run${++ttyRuns}`;
+  const quoted = cmd.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+  await tmux('new-session', '-d', '-x', '150', '-y', '30', '-s', session, `${quoted}; echo __done__; sleep 60`);
+  let screen = '';
+  try {
+    await waitUntil(`${cmd.join(' ')} on a terminal`, async () => (screen = (await tmux('capture-pane', '-p', '-t', session)).stdout).includes('__done__'), { timeoutMs: 30_000, intervalMs: 200 });
+  } finally {
+    await tmux('kill-session', '-t', session);
+  }
+  return screen.slice(0, screen.indexOf('__done__')).trimEnd();
+}
+
 /** The lines of a non-TTY convergence display that do not depend on timing. */
 const progressLines = (s: string) => [...new Set(s.split('\n').filter((l) => /^(\d+\/\d+: |overall progress: (\d+) out of \2 tasks$|verify: Service|rollback: )/.test(l)))].join('\n').replace(/Service [0-9a-z]{25} converged/, 'Service ID converged');
 
@@ -130,6 +153,12 @@ test('service create, ls, ps, inspect, scale, update, rollback, logs, rm', async
   assert.equal(progressLines(scaled).replace('web', 'web2'), progressLines(dockerScaled));
   assert.match(scaled, /^web scaled to 3\n/);
 
+  // On a terminal: the same screen as docker's once converged (task lines rewritten in place, progress bars)
+  const ttyShoal = await ttyScreen([process.execPath, 'bin/shoal', '-H', `unix://${hosts.h1!.socket}`, 'service', 'scale', 'web=2']);
+  const ttyDocker = await ttyScreen([dockerCli(), '-H', `unix://${hosts.h1!.socket}`, 'service', 'scale', 'web2=2']);
+  assert.equal(ttyShoal.replaceAll('web', 'web2'), ttyDocker);
+  assert.match(ttyShoal, /^web scaled to 2\noverall progress: 2 out of 2 tasks *\n1\/2: running +\[=+>\] *\n2\/2: running +\[=+>\] *\nverify: Service web converged/);
+
   const updated = await shoal('service', 'update', '--env-add', 'STAGE=2', '--label-add', 'tier=front', 'web');
   const dockerUpdated = await docker('service', 'update', '--env-add', 'STAGE=2', '--label-add', 'tier=front', 'web2');
   assert.equal(progressLines(updated).replaceAll('web', 'web2'), progressLines(dockerUpdated));
@@ -143,14 +172,14 @@ test('service create, ls, ps, inspect, scale, update, rollback, logs, rm', async
   // Beyond Swarm: every host's mesh and DNS against the managers' view (GET /shoal/services/{id}/why)
   let why = '';
   await waitUntil('both hosts in step for web', async () => (why = await shoal('service', 'why', 'web')).match(/ in step\n/g)?.length === 2, { timeoutMs: 15_000, intervalMs: 300 }).catch(() => assert.fail(`not in step:\n${why}`));
-  assert.match(why, /^Service web \([0-9a-z]{25}\): managers' endpoint table \d+, 3 backends\n( {2}[0-9a-z]{12} on h1: [\d.]+ \((ingress|appnet)\), [\d.]+ \((ingress|appnet)\)\n){3}\n/);
-  assert.match(why, /HOST\s+STATE\s+TABLE APPLIED\s+MANAGERS\s+MESH BACKENDS\s+DNS TASKS\s+VERDICT\nh1\s+ready\s+(\d+)\s+\1\s+3\s+3\s+in step\nh2\s+ready\s+(\d+)\s+\2\s+3\s+3\s+in step\n$/);
+  assert.match(why, /^Service web \([0-9a-z]{25}\): managers' endpoint table \d+, 2 backends\n( {2}[0-9a-z]{12} on h1: [\d.]+ \((ingress|appnet)\), [\d.]+ \((ingress|appnet)\)\n){2}\n/);
+  assert.match(why, /HOST\s+STATE\s+TABLE APPLIED\s+MANAGERS\s+MESH BACKENDS\s+DNS TASKS\s+VERDICT\nh1\s+ready\s+(\d+)\s+\1\s+2\s+2\s+in step\nh2\s+ready\s+(\d+)\s+\2\s+2\s+2\s+in step\n$/);
   const whyDoc = JSON.parse(await shoal('service', 'why', '--format', 'json', 'web')) as { Hosts: { hostname: string; mesh: { vips: { backends: string[] }[]; ports: { port: number; backends: string[] }[] }; dns: { name: string }[] }[] };
   assert.deepEqual(whyDoc.Hosts.map((h) => h.hostname).sort(), ['h1', 'h2']);
   for (const h of whyDoc.Hosts) {
     assert.equal(h.mesh.vips.length, 1, `${h.hostname}: the VIP on appnet (ingress goes through the published port)`);
-    assert.ok(h.mesh.vips.every((v) => v.backends.length === 3));
-    assert.deepEqual(h.mesh.ports.map((p) => [p.port, p.backends.length]), [[8080, 3]]);
+    assert.ok(h.mesh.vips.every((v) => v.backends.length === 2));
+    assert.deepEqual(h.mesh.ports.map((p) => [p.port, p.backends.length]), [[8080, 2]]);
     assert.ok(h.dns.some((r) => r.name === 'tasks.web'));
   }
   // A host that does not answer is named, with why

@@ -155,7 +155,7 @@ async function printUnlockKey(ctx: Context, quiet: boolean): Promise<void> {
     ctx.out.write(`${key}\n`);
     return;
   }
-  ctx.out.write(`To unlock a swarm manager after it restarts, run the \`shoal swarm unlock\`\ncommand and provide the following key:\n\n    ${key}\n\nPlease remember to store this key in a password manager, since without it you\nwill not be able to restart the manager.\n`);
+  ctx.out.write(`To unlock a swarm manager after it restarts, run the \`shoal swarm unlock\`\ncommand and provide the following key:\n\n    ${key}\n\nRemember to store this key in a password manager, since without it you\nwill not be able to restart the manager.\n`);
 }
 
 const unlockKey: Command = {
@@ -175,6 +175,32 @@ const unlockKey: Command = {
   },
 };
 
+/** The unlock key: typed at a prompt on a terminal, else the first line of stdin. */
+async function readKey(): Promise<string> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stdin.isTTY ? process.stderr : undefined, terminal: !!process.stdin.isTTY });
+  try {
+    const line = process.stdin.isTTY ? await rl.question('Enter unlock key: ') : ((await rl[Symbol.asyncIterator]().next()).value ?? '');
+    return String(line).trim();
+  } finally {
+    rl.close();
+  }
+}
+
+const unlock: Command = {
+  name: 'unlock',
+  summary: 'Unlock swarm',
+  usage: '',
+  flags: [],
+  args: { max: 0 },
+  async run(ctx) {
+    const state = (await ctx.client.get<Doc>('/info')).Swarm.LocalNodeState;
+    if (state === 'inactive') throw new ShoalError('failed_precondition', 'Error: This node is not part of a swarm');
+    if (state !== 'locked') throw new ShoalError('failed_precondition', 'Error: swarm is not locked');
+    await ctx.client.post('/swarm/unlock', { UnlockKey: await readKey() });
+  },
+};
+
 const inspect: Command = {
   name: 'inspect',
   summary: 'Display detailed information on the swarm (GET /swarm)',
@@ -189,5 +215,5 @@ const inspect: Command = {
 export const swarmGroup: CommandGroup = {
   name: 'swarm',
   summary: 'Manage Swarm',
-  commands: [init, inspect, join, joinToken, leave, unlockKey, update],
+  commands: [init, inspect, join, joinToken, leave, unlock, unlockKey, update],
 };
