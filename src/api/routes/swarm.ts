@@ -1,4 +1,4 @@
-import { getCluster, updateSwarm } from '../../cluster/controlapi/swarm.js';
+import { getCluster, refuseUnsupportedCAConfig, updateSwarm } from '../../cluster/controlapi/swarm.js';
 import type { SwarmSpec } from '../../cluster/types.js';
 import { ShoalError } from '../../util/errors.js';
 import type { SwarmInitRequest, SwarmJoinRequest } from '../backend.js';
@@ -23,6 +23,7 @@ async function init(ctx: RequestContext): Promise<void> {
   const req = await readJson<SwarmInitRequest>(ctx.req, swarmInitSchema);
   // --force-new-cluster is the recovery of a manager already in a (broken) swarm.
   if (!req.ForceNewCluster) refuseIfInSwarm(ctx);
+  refuseUnsupportedCAConfig(req.Spec ?? {});
   sendJson(ctx.res, 200, await ctx.backend.swarm.init(req));
 }
 

@@ -30,6 +30,7 @@ export function updateSwarm(tx: WriteTx, version: number, input: Partial<SwarmSp
   const name = input.Name || 'default';
   if (name !== 'default') throw invalidArgument('swarm spec must be named "default"');
   checkVersion(cluster, version);
+  refuseUnsupportedCAConfig(input);
   const spec = mergeSwarmSpec(cluster.Spec, { ...input, Name: 'default' });
   validateSpec(spec);
   const next: ClusterObject = structuredClone(cluster);
@@ -39,6 +40,20 @@ export function updateSwarm(tx: WriteTx, version: number, input: Partial<SwarmSp
   if (!spec.EncryptionConfig.AutoLockManagers) delete next.UnlockKey;
   else if (!next.UnlockKey || rotate.unlockKey) next.UnlockKey = newUnlockKey();
   return tx.update('cluster', next);
+}
+
+/**
+ * Root CA rotation (`swarm ca --rotate`, which sends ForceRotate or a new signing CA) and external
+ * CAs are not built yet: refused, so the CLI does not report a rotation that did not happen.
+ */
+export function refuseUnsupportedCAConfig(input: Partial<SwarmSpec>): void {
+  const ca = input.CAConfig;
+  if (ca?.ForceRotate || ca?.SigningCACert || ca?.SigningCAKey) {
+    throw rpcError('Unimplemented', 'root CA rotation (docker swarm ca --rotate) is not supported by Shoal yet: the cluster keeps its root CA; node certificates still renew by themselves (docker swarm update --cert-expiry)');
+  }
+  if (Array.isArray(ca?.ExternalCAs) && ca.ExternalCAs.length > 0) {
+    throw rpcError('Unimplemented', 'external CAs (--external-ca) are not supported by Shoal yet: node certificates are signed by the cluster\'s own root CA');
+  }
 }
 
 function validateSpec(spec: SwarmSpec): void {

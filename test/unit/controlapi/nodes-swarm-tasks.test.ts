@@ -108,6 +108,10 @@ test('swarm update: version, zero fields keep their value, token rotation keeps 
     400,
     'rpc error: code = InvalidArgument desc = minimum certificate expiry time is: 1h0m0s',
   );
+  // swarm ca --rotate and external CAs are refused rather than reported done.
+  const ca = (extra: object) => ({ CAConfig: { NodeCertExpiry: 7_776_000_000_000_000, ...extra } });
+  await rejects(() => store.update((tx) => updateSwarm(tx, locked.Version.Index, ca({ ForceRotate: 1 }), noRotation)), 501, /root CA rotation \(docker swarm ca --rotate\) is not supported by Shoal yet/);
+  await rejects(() => store.update((tx) => updateSwarm(tx, locked.Version.Index, ca({ ExternalCAs: [{ Protocol: 'cfssl', URL: 'https://ca' }] }), noRotation)), 501, /external CAs/);
   await close();
 });
 
