@@ -40,6 +40,33 @@ function normalizePort(p: PortConfig): PortConfig {
   return { ...p, Protocol: protocol, TargetPort: p.TargetPort ?? 0, PublishedPort: p.PublishedPort ?? 0, PublishMode: publishMode };
 }
 
+/** Ports every host uses itself, by `port/protocol`, with what uses them: a published port there would take them over. */
+function reservedPorts(tx: ReadTx): Map<string, string> {
+  const reserved = new Map<string, string>([
+    ['22/tcp', 'SSH'],
+    ['2375/tcp', 'the Engine API'],
+    ['2376/tcp', 'the Engine API over TLS'],
+  ]);
+  for (const m of tx.find('nodes', 'role', 'manager')) {
+    const addr = m.ManagerStatus?.Addr ?? '';
+    reserved.set(`${Number(addr.slice(addr.lastIndexOf(':') + 1)) || 2377}/tcp`, 'the managers\' cluster port');
+  }
+  reserved.set(`${tx.list('cluster')[0]?.DataPathPort || 4789}/udp`, 'the overlay\'s VXLAN traffic (data path port)');
+  return reserved;
+}
+
+/** Refuses published ports the hosts use themselves (SSH, the cluster port, the data path port, the Engine API). */
+export function checkReservedPorts(tx: ReadTx, spec: EndpointSpec | undefined): void {
+  const published = (spec?.Ports ?? []).filter((p) => p.PublishedPort);
+  if (published.length === 0) return;
+  const reserved = reservedPorts(tx);
+  for (const p of published) {
+    const key = `${p.PublishedPort}/${p.Protocol || 'tcp'}`;
+    const user = reserved.get(key);
+    if (user) throw rpcError('InvalidArgument', `port ${key} cannot be published: every host uses it for ${user}; publish another port`);
+  }
+}
+
 /** Refuses published ports another service already holds (swarmkit's checkPortConflicts). */
 export function checkPortConflicts(tx: ReadTx, spec: EndpointSpec | undefined, serviceId?: string): void {
   const key = (p: PortConfig): string => `${p.PublishedPort}/${p.Protocol || 'tcp'}`;

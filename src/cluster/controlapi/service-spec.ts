@@ -1,7 +1,7 @@
 import { invalidArgument } from '../../util/errors.js';
 import type { ReadTx } from '../store/types.js';
 import type { ServiceMode, ServiceSpec, UpdateConfig } from '../types.js';
-import { checkPortConflicts, normalizeEndpointSpec } from './endpoint-spec.js';
+import { checkPortConflicts, checkReservedPorts, normalizeEndpointSpec } from './endpoint-spec.js';
 import { rpcError } from './errors.js';
 import { findIngressNetwork, needsIngress } from './ingress.js';
 import { validateDnsName } from './names.js';
@@ -25,6 +25,7 @@ export function normalizeServiceSpec(tx: ReadTx, input: ServiceSpec, serviceId?:
   if (input.RollbackConfig) spec.RollbackConfig = normalizeUpdateConfig(input.RollbackConfig);
   if (input.Networks) spec.Networks = resolveNetworkAttachments(tx, input.Networks);
   if (input.EndpointSpec) spec.EndpointSpec = normalizeEndpointSpec(input.EndpointSpec);
+  checkReservedPorts(tx, spec.EndpointSpec);
   checkPortConflicts(tx, spec.EndpointSpec, serviceId);
   if (needsIngress(spec.EndpointSpec) && !findIngressNetwork(tx)) {
     throw rpcError('FailedPrecondition', 'service needs ingress network, but no ingress network is present');

@@ -94,6 +94,15 @@ test('networks are resolved to IDs; published ports conflict across services; in
     400,
     `rpc error: code = InvalidArgument desc = port '8080' is already in use by service 'web' (${web.ID}) as an ingress port`,
   );
+  // Ports the hosts use themselves cannot be published: SSH, the cluster port, VXLAN, the Engine API.
+  for (const [port, protocol, user] of [[22, 'tcp', 'SSH'], [2377, 'tcp', "the managers' cluster port"], [4789, 'udp', 'the overlay'], [2376, 'tcp', 'the Engine API']] as const) {
+    await rejects(
+      () => store.update((tx) => createService(tx, cliServiceSpec('reserved', { EndpointSpec: { Ports: [{ TargetPort: 80, PublishedPort: port, Protocol: protocol }] } }))),
+      400,
+      new RegExp(`InvalidArgument desc = port ${port}/${protocol} cannot be published: every host uses it for ${user}`),
+    );
+  }
+  await store.update((tx) => createService(tx, cliServiceSpec('vxlan-tcp', { EndpointSpec: { Ports: [{ TargetPort: 80, PublishedPort: 4789, Protocol: 'tcp' }] } })));
   // Without an ingress network, a routing-mesh port cannot be published.
   const bare = await openStore({ swarm: false });
   await rejects(
