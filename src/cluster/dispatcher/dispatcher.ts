@@ -1,12 +1,11 @@
 import { status, type ServerWritableStream, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from '../../util/logger.js';
 import type { Clock, TimerHandle } from '../../util/clock.js';
-import { errorMessage } from '../../util/errors.js';
 import { mutable, type Store, type WriteTx } from '../store/index.js';
 import type { NodeObject, TaskObject } from '../types.js';
 import { deriveEndpointTable } from '../endpoints/derive.js';
 import { unary } from '../rpc/cluster-server.js';
-import { RpcError, toServiceError } from '../rpc/rpc-error.js';
+import { RpcError, failStream } from '../rpc/rpc-error.js';
 import { callerIdentity } from '../rpc/tls.js';
 import type { SessionMessage, StatusUpdate } from '../rpc/services.js';
 import { managerAddresses } from '../membership/ca-service.js';
@@ -103,7 +102,7 @@ export class Dispatcher {
         try {
           this.openSession(call);
         } catch (err) {
-          call.destroy(Object.assign(new Error(errorMessage(err)), toServiceError(err)));
+          failStream(call, err);
         }
       },
       Heartbeat: unary(async (req: { appliedTableVersion?: number }, call) => {

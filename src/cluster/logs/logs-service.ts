@@ -1,9 +1,8 @@
 import { status, type ServerWritableStream, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { LogLine, LogOptions, TaskExecutor } from '../../runtime/types.js';
-import { errorMessage } from '../../util/errors.js';
 import { jsonService } from '../rpc/json-service.js';
 import { callerIdentity } from '../rpc/tls.js';
-import { RpcError, toServiceError } from '../rpc/rpc-error.js';
+import { RpcError, failStream } from '../rpc/rpc-error.js';
 
 /** Every host serves its own tasks' logs to the managers, which answer `service logs` for the whole swarm. */
 export const LOGS_SERVICE = jsonService('shoal.Logs', [], ['TaskLogs']);
@@ -40,7 +39,7 @@ export function logsService(executor: TaskExecutor, caCertPem: () => string): Un
           }
           call.end();
         } catch (err) {
-          if (!abort.signal.aborted) call.destroy(Object.assign(new Error(errorMessage(err)), toServiceError(err)));
+          if (!abort.signal.aborted) failStream(call, err);
         }
       })();
     },

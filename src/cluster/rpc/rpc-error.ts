@@ -22,6 +22,15 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, status>> = {
   unavailable: status.UNAVAILABLE,
 };
 
+/**
+ * Ends a server stream with `err` as its status. Not `call.destroy(err)`: grpc-js then never sends
+ * the status, and the caller waits for its deadline (a host without a certificate, or one asking a
+ * manager that is not the leader, would hang instead of being told).
+ */
+export function failStream(call: NodeJS.EventEmitter, err: unknown): void {
+  call.emit('error', Object.assign(new Error(errorMessage(err)), toServiceError(err)));
+}
+
 /** What a handler's thrown error becomes on the wire. */
 export function toServiceError(err: unknown): Partial<ServiceError> {
   const code = err instanceof RpcError ? err.code : isShoalError(err) ? (STATUS_BY_CODE[err.code] ?? status.INTERNAL) : status.INTERNAL;
