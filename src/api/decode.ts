@@ -67,7 +67,8 @@ function decodeValue(value: unknown, schema: Schema, where: Where): unknown {
     }
     case 'array':
       if (!Array.isArray(value)) return fail(jsonType(value), `[]${goName(schema.of)}`);
-      return value.map((v) => (v === null ? v : decodeValue(v, schema.of, where)));
+      // Go decodes a null element of a slice of values as the zero value (a null port is an empty PortConfig).
+      return value.map((v) => (v === null ? zeroValue(schema.of) : decodeValue(v, schema.of, where)));
     case 'map': {
       if (!isObject(value)) return fail(jsonType(value), `map[string]${goName(schema.of)}`);
       const out: Record<string, unknown> = {};
@@ -85,6 +86,24 @@ function decodeValue(value: unknown, schema: Schema, where: Where): unknown {
       }
       return out;
     }
+  }
+}
+
+function zeroValue(schema: Schema): unknown {
+  switch (schema.kind) {
+    case 'string':
+      return '';
+    case 'bool':
+      return false;
+    case 'int':
+    case 'float':
+      return 0;
+    case 'array':
+      return [];
+    case 'raw':
+      return null;
+    default:
+      return {};
   }
 }
 

@@ -15,6 +15,13 @@ test('decode: Go-like type errors, unknown fields and nulls dropped, field names
     () => decode({ EndpointSpec: { Ports: [{ PublishedPort: 70000.5 }] } }, serviceSpecSchema),
     /cannot unmarshal number 70000\.5 into Go struct field PortConfig\.EndpointSpec\.Ports\.PublishedPort of type uint32/,
   );
+  // A null element of a slice is its zero value, as in Go (it used to reach the port checks as null: a 500).
+  const nulls = decode<{ EndpointSpec: { Ports: unknown[] }; TaskTemplate: { ContainerSpec: { Args: unknown[] } } }>(
+    { EndpointSpec: { Ports: [null, { TargetPort: 80 }] }, TaskTemplate: { ContainerSpec: { Args: [null, 'x'] } } },
+    serviceSpecSchema,
+  );
+  assert.deepEqual(nulls.EndpointSpec.Ports, [{}, { TargetPort: 80 }]);
+  assert.deepEqual(nulls.TaskTemplate.ContainerSpec.Args, ['', 'x']);
 });
 
 test('filters: both JSON forms; malformed ones refused', () => {
