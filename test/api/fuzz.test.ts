@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cliServiceSpec } from '../unit/controlapi/fixture.js';
-import { call, startHarness, type HttpAnswer } from './harness.js';
-import { Prng } from '../sim/prng.js';
+import { call, startHarness } from './harness.js';
+import { acceptable, b64, describeRequest, prng, randomRequest } from './fuzz-requests.js';
 
 // Random and mutated requests at every endpoint (seeded, so a failure reproduces with its seed):
 // the server must answer each with a sensible status, a refused request must leave the store as
@@ -11,117 +11,6 @@ import { Prng } from '../sim/prng.js';
 const SEED = Number(process.env['SHOAL_FUZZ_SEED'] ?? 20261121);
 const REQUESTS = 3000;
 const TIME_LIMIT_MS = 60_000;
-
-/** The simulation's seeded PRNG, as a function. */
-function prng(seed: number): () => number {
-  const p = new Prng(seed);
-  return () => p.next();
-}
-
-type Body = unknown;
-interface Template {
-  method: string;
-  path: (v: Vars) => string;
-  body?: (v: Vars) => Body;
-  /** A streaming endpoint: its query (until, follow) is what makes it end, so it is kept. */
-  stream?: boolean;
-}
-interface Vars {
-  serviceVersion: number;
-  nodeVersion: number;
-  swarmVersion: number;
-  secretVersion: number;
-  name: string;
-}
-
-const b64 = (s: string): string => Buffer.from(s).toString('base64');
-
-const TEMPLATES: Template[] = [
-  { method: 'POST', path: () => '/v1.41/services/create', body: (v) => cliServiceSpec(v.name, { EndpointSpec: { Mode: 'vip', Ports: [{ TargetPort: 80, PublishedPort: 8000 }] } }) },
-  { method: 'POST', path: (v) => `/v1.41/services/web/update?version=${v.serviceVersion}`, body: () => cliServiceSpec('web', { Mode: { Replicated: { Replicas: 2 } } }) },
-  { method: 'POST', path: (v) => `/v1.41/services/web/update?rollback=previous&version=${v.serviceVersion}`, body: () => cliServiceSpec('web') },
-  { method: 'DELETE', path: (v) => `/v1.41/services/${encodeURIComponent(v.name)}` },
-  { method: 'GET', path: () => '/v1.41/services?status=true&filters=%7B%22name%22%3A%7B%22web%22%3Atrue%7D%7D' },
-  { method: 'GET', path: () => '/v1.41/services/web?insertDefaults=true' },
-  { method: 'GET', path: () => '/v1.41/tasks?filters=%7B%22_up-to-date%22%3A%7B%22true%22%3Atrue%7D%2C%22service%22%3A%7B%22web%22%3Atrue%7D%7D' },
-  { method: 'GET', path: () => '/v1.41/services/web/logs?stdout=1&stderr=1&details=1&tail=10', stream: true },
-  { method: 'POST', path: () => '/v1.41/networks/create', body: (v) => ({ Name: v.name, Driver: 'overlay', CheckDuplicate: true, IPAM: { Driver: 'default', Config: [{ Subnet: '10.7.0.0/24', Gateway: '10.7.0.1' }] } }) },
-  { method: 'DELETE', path: (v) => `/v1.41/networks/${encodeURIComponent(v.name)}` },
-  { method: 'GET', path: () => '/v1.41/networks?filters=%7B%22driver%22%3A%7B%22overlay%22%3Atrue%7D%7D' },
-  { method: 'POST', path: () => '/v1.41/secrets/create', body: (v) => ({ Name: v.name, Labels: {}, Data: b64('value') }) },
-  { method: 'POST', path: () => '/v1.41/configs/create', body: (v) => ({ Name: v.name, Labels: {}, Data: b64('key=value') }) },
-  { method: 'POST', path: (v) => `/v1.41/secrets/s1/update?version=${v.secretVersion}`, body: () => ({ Name: 's1', Labels: { a: 'b' } }) },
-  { method: 'DELETE', path: (v) => `/v1.41/secrets/${encodeURIComponent(v.name)}` },
-  { method: 'POST', path: (v) => `/v1.41/nodes/vm/update?version=${v.nodeVersion}`, body: () => ({ Labels: {}, Role: 'manager', Availability: 'active' }) },
-  { method: 'DELETE', path: () => '/v1.41/nodes/vm?force=1' },
-  { method: 'GET', path: () => '/v1.41/nodes?filters=%7B%22role%22%3A%7B%22manager%22%3Atrue%7D%7D' },
-  {
-    method: 'POST',
-    path: (v) => `/v1.41/swarm/update?rotateWorkerToken=false&rotateManagerToken=true&rotateManagerUnlockKey=false&version=${v.swarmVersion}`,
-    body: () => ({ Name: 'default', Orchestration: { TaskHistoryRetentionLimit: 5 }, CAConfig: { NodeCertExpiry: 7776000000000000 } }),
-  },
-  { method: 'POST', path: () => '/v1.41/swarm/init', body: () => ({ ListenAddr: '0.0.0.0:2377', AdvertiseAddr: '10.250.0.2' }) },
-  { method: 'GET', path: () => '/v1.41/info' },
-  { method: 'GET', path: () => `/v1.41/events?since=0&until=${Math.floor(Date.now() / 1000) - 1}`, stream: true },
-  { method: 'GET', path: () => '/v1.41/distribution/localbusybox:1/json' },
-];
-
-const NAMES = ['web', 'appnet', 's1', 'c1', 'ingress', 'vm', 'x', '-bad', 'a.b', 'UPPER', '', 'é', 'a'.repeat(70)];
-
-function randomValue(r: () => number, depth = 0): unknown {
-  switch (Math.floor(r() * (depth > 2 ? 7 : 9))) {
-    case 0: return null;
-    case 1: return r() < 0.5;
-    case 2: return [-1, 0, 1, 65536, 2 ** 53, 1.5, -(2 ** 40), 1e308][Math.floor(r() * 8)];
-    case 3: return NAMES[Math.floor(r() * NAMES.length)];
-    case 4: return ['vip', 'dnsrr', 'tcp', 'udp', 'host', 'ingress', 'any', 'none', 'drain', 'manager', 'worker', 'pause'][Math.floor(r() * 12)];
-    case 5: return 'x'.repeat(Math.floor(r() * 300));
-    case 6: return String.fromCharCode(...Array.from({ length: 8 }, () => Math.floor(r() * 0x3000)));
-    case 7: return Array.from({ length: Math.floor(r() * 3) }, () => randomValue(r, depth + 1));
-    default: return Object.fromEntries(Array.from({ length: Math.floor(r() * 3) }, () => [NAMES[Math.floor(r() * NAMES.length)]!, randomValue(r, depth + 1)]));
-  }
-}
-
-/** Replaces, deletes or adds one value somewhere in a JSON document. */
-function mutate(doc: unknown, r: () => number): unknown {
-  if (typeof doc !== 'object' || doc === null || r() < 0.15) return randomValue(r);
-  const copy: Record<string, unknown> = Array.isArray(doc) ? ([...doc] as unknown as Record<string, unknown>) : { ...(doc as Record<string, unknown>) };
-  const keys = Object.keys(copy);
-  const roll = r();
-  if (keys.length === 0 || roll < 0.2) copy[['Name', 'Mode', 'Labels', 'Data', 'Role', 'Ports', 'Spec', 'Bogus'][Math.floor(r() * 8)]!] = randomValue(r);
-  else {
-    const key = keys[Math.floor(r() * keys.length)]!;
-    if (roll < 0.35) delete copy[key];
-    else copy[key] = mutate(copy[key], r);
-  }
-  return copy;
-}
-
-function randomQuery(r: () => number): string {
-  const filters = [
-    '{"name":{"web":true}}',
-    '{"id":["x"]}',
-    '{"label":{"a=b":true},"mode":{"global":true}}',
-    '{"bogus":{"x":true}}',
-    '{"name":{"x":1}}',
-    '[1,2]',
-    'not json',
-    '{"desired-state":{"dancing":true}}',
-    '{"role":{"boss":true}}',
-    '{"type":{"odd":true}}',
-  ];
-  const parts = [`filters=${encodeURIComponent(filters[Math.floor(r() * filters.length)]!)}`];
-  if (r() < 0.5) parts.push(`version=${encodeURIComponent(String(randomValue(r)))}`);
-  if (r() < 0.3) parts.push(`rollback=${r() < 0.5 ? 'previous' : 'sideways'}`);
-  if (r() < 0.3) parts.push('force=1', 'insertDefaults=1', 'status=1');
-  return parts.join('&');
-}
-
-/** Statuses a request may get; 500 only for Docker's stale-version answer. */
-function acceptable(answer: HttpAnswer): boolean {
-  if ([200, 201, 204, 400, 403, 404, 409, 413, 501, 503].includes(answer.status)) return true;
-  return answer.status === 500 && answer.body.toString().includes('update out of sequence');
-}
 
 test(`fuzz: ${REQUESTS} random and mutated requests (seed ${SEED})`, async () => {
   const h = await startHarness();
@@ -132,29 +21,19 @@ test(`fuzz: ${REQUESTS} random and mutated requests (seed ${SEED})`, async () =>
     await call(h.socket, 'POST', '/v1.41/services/create', cliServiceSpec('web'));
     await call(h.socket, 'POST', '/v1.41/secrets/create', { Name: 's1', Data: b64('v') });
     for (let i = 0; i < REQUESTS && Date.now() - started < TIME_LIMIT_MS; i++) {
-      const vars = h.store.view((tx) => ({
+      const versions = h.store.view((tx) => ({
         serviceVersion: tx.find('services', 'name', 'web')[0]?.Version.Index ?? 0,
         nodeVersion: tx.list('nodes')[0]?.Version.Index ?? 0,
         swarmVersion: tx.list('cluster')[0]?.Version.Index ?? 0,
         secretVersion: tx.find('secrets', 'name', 's1')[0]?.Version.Index ?? 0,
-        name: NAMES[Math.floor(r() * NAMES.length)]!,
       }));
-      if (r() < 0.3) vars.serviceVersion += 1;
-      const t = TEMPLATES[Math.floor(r() * TEMPLATES.length)]!;
-      let path = t.path(vars);
-      if (!t.stream && r() < 0.3) path = `${path.split('?')[0]}?${randomQuery(r)}`;
-      let body: Body | string | Buffer | undefined = t.body?.(vars);
-      const roll = r();
-      if (body !== undefined && roll < 0.6) body = mutate(body, r);
-      else if (body !== undefined && roll < 0.7) body = JSON.stringify(body).slice(0, Math.floor(r() * 40));
-      else if (roll < 0.75) body = Buffer.from(Array.from({ length: Math.floor(r() * 64) }, () => Math.floor(r() * 256)));
-      const headers: Record<string, string> = r() < 0.05 ? { 'Content-Type': 'text/plain' } : {};
+      const req = randomRequest(r, versions);
       const before = h.store.view((tx) => tx.index);
       const answer = await Promise.race([
-        call(h.socket, t.method, path, body, headers),
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer in 5 s: request #${i}: ${t.method} ${path}`)), 5000).unref()),
+        call(h.socket, req.method, req.path, req.body, req.headers),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer in 5 s: request #${i}: ${req.method} ${req.path}`)), 5000).unref()),
       ]);
-      const what = `request #${i} (seed ${SEED}): ${t.method} ${path} ${typeof body === 'string' ? body : JSON.stringify(body)?.slice(0, 300)} → ${answer.status} ${answer.body.toString().slice(0, 300)}`;
+      const what = `request #${i} (seed ${SEED}): ${describeRequest(req, answer)}`;
       assert.ok(acceptable(answer), `unexpected status: ${what}`);
       if (answer.status >= 400) {
         refused++;

@@ -1,0 +1,200 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { waitUntil } from '../lab/index.js';
+import { sleep } from '../../src/util/clock.js';
+import { LabSuite } from './faults/lab-suite.js';
+import { acknowledged, assertNoDuplicates, assertNothingLost, waitTablesConverged } from './faults/cluster-checks.js';
+import { lastFailureAfter, startLoad, type LoadSummary } from './faults/load.js';
+
+// Faults on a live cluster: three managers (so one can be lost with quorum kept) and a worker, a
+// service serving a bounded client load (20 requests/s, 3 s timeout, never through the faulted
+// host) from the lab's outside namespace through the routing mesh. After each fault: nothing
+// acknowledged lost, no slot run twice, no address given twice, every host on the managers'
+// endpoint table, and a short load through every host with no failure at all. The failures during
+// each fault are counted and printed (README: the fault suite's numbers), not asserted: how many
+// depends on the machine's load (requests to a lost host's tasks fail until it is marked Down).
+// The data plane under test: the default (nftables where the kernel takes it), or another one named
+// in SHOAL_FAULTS_DATAPLANE to compare (README: the fault suite's numbers).
+const DATAPLANE = process.env['SHOAL_FAULTS_DATAPLANE'] ?? 'auto';
+const HOSTS = ['h1', 'h2', 'h3', 'h4'];
+const MANAGERS = ['h1', 'h2', 'h3'];
+const suite = new LabSuite('fault suite summary');
+const { run } = suite;
+const acked = acknowledged();
+
+const entry = (h: string) => `${suite.lab.host(h).address}:8080`;
+const others = (down: string) => HOSTS.filter((h) => h !== down);
+
+async function managerStatus(from: string): Promise<Record<string, string>> {
+  const out = await run(from, 'node', 'ls', '--format', '{{.Hostname}} {{.Status}} {{.ManagerStatus}}');
+  return Object.fromEntries(out.trim().split('\n').map((l) => [l.split(' ')[0], l.split(' ').slice(1).join(' ').trim()]));
+}
+
+async function leader(from: string): Promise<string> {
+  return waitUntil('a leader', async () => Object.entries(await managerStatus(from)).find(([, s]) => s.endsWith('Leader'))?.[0], { timeoutMs: 20_000, intervalMs: 200 });
+}
+
+/**
+ * Time from `since` until a write (a new overlay network, then acknowledged) succeeds on `via`. An
+ * attempt the CLI gave up on may still commit: a later one then finds the network, which counts.
+ */
+async function firstWriteAfter(since: number, via: string, name: string): Promise<number> {
+  await waitUntil(`a write accepted through ${via}`, async () => {
+    const res = await suite.hosts[via]!.docker(['network', 'create', '-d', 'overlay', name], { allowFail: true, timeoutMs: 5000 });
+    return res.code === 0 || res.stderr.includes('already exists');
+  }, { timeoutMs: 30_000, intervalMs: 200 });
+  acked.networks.add(name);
+  return Date.now() - since;
+}
+
+/** Every host Ready, the managers all reachable, and `web` serving 4/4 again. */
+async function healthy(from: string): Promise<void> {
+  await waitUntil('all hosts ready, three managers', async () => {
+    const s = await managerStatus(from);
+    return HOSTS.every((h) => s[h]?.startsWith('Ready')) && MANAGERS.every((h) => /Leader|Reachable/.test(s[h]!)) && s;
+  }, { timeoutMs: 40_000, intervalMs: 300 });
+  await suite.hosts[from]!.waitForReplicas('web', '4/4', 40_000);
+}
+
+/**
+ * After a fault: nothing acknowledged lost, no slot or address twice, every host on the managers'
+ * table, and then a short load through every host with no failed request at all.
+ */
+async function checkInvariants(from: string): Promise<void> {
+  await assertNothingLost(run, from, acked);
+  await assertNoDuplicates(run, from);
+  await waitTablesConverged(run, from);
+  const steady = await startLoad(suite.lab, HOSTS.map(entry), { maxRequests: 60 });
+  const counts = await steady.finish(true);
+  assert.equal(counts.failed, 0, `after the fault, requests still fail: ${JSON.stringify(counts.errors)} by entry ${JSON.stringify(counts.failedByTarget)}`);
+}
+
+function note(fault: string, load: LoadSummary, extra = ''): void {
+  suite.note(`${fault}: ${load.failed} of ${load.sent} requests failed ${JSON.stringify(load.errors)}${extra}`);
+}
+
+before(() => suite.guarded(async () => {
+  await suite.start(HOSTS, ['--dataplane', DATAPLANE]);
+  for (const h of Object.values(suite.hosts)) await h.importBusybox();
+  await run('h1', 'swarm', 'init', '--advertise-addr', suite.lab.host('h1').address, '--dispatcher-heartbeat', '1s');
+  const managerToken = (await run('h1', 'swarm', 'join-token', '-q', 'manager')).trim();
+  const workerToken = (await run('h1', 'swarm', 'join-token', '-q', 'worker')).trim();
+  for (const h of ['h2', 'h3']) await run(h, 'swarm', 'join', '--token', managerToken, `${suite.lab.host('h1').address}:2377`);
+  await run('h4', 'swarm', 'join', '--token', workerToken, `${suite.lab.host('h1').address}:2377`);
+  await suite.hosts.h1!.docker(['secret', 'create', 'token', '-'], { input: 'abc' });
+  acked.secrets.add('token');
+  // Each task serves its hostname; a 1 s grace so stopped tasks go quickly.
+  await run('h1', 'service', 'create', '--detach', '--name', 'web', '--replicas', '4', '-p', '8080:80', '--stop-grace-period', '1s', '--secret', 'token',
+    'busybox', 'sh', '-c', 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 80 -h /www');
+  acked.services.add('web');
+  await healthy('h1');
+  await checkInvariants('h1');
+}));
+
+after(() => suite.finish());
+
+test('SIGKILL of the leader during a stack deploy: a new leader in seconds, every acknowledged service kept', () => suite.guarded(async () => {
+  const old = await leader('h2');
+  const via = MANAGERS.find((h) => h !== old)!;
+  const file = join(suite.lab.hostDir(via), 'stack.yml');
+  const services = ['a', 'b', 'c', 'd', 'e', 'f'];
+  writeFileSync(file, `version: "3.8"\nservices:\n${services.map((s) => `  ${s}:\n    image: busybox\n    command: sleep 100000\n    deploy:\n      replicas: 1\n`).join('')}networks:\n  default:\n    driver: overlay\n`);
+  const load = await startLoad(suite.lab, others(old).map(entry));
+  const deploy = suite.hosts[via]!.docker(['stack', 'deploy', '-c', file, 'fs'], { allowFail: true, timeoutMs: 60_000 });
+  await waitUntil('the deploy under way', async () => (await run(via, 'service', 'ls', '--format', '{{.Name}}')).includes('fs_'), { timeoutMs: 20_000, intervalMs: 50 });
+  await suite.hosts[old]!.crash();
+  const killedAt = Date.now();
+  const result = await deploy;
+  // The CLI prints "Creating service X" before its request: a service counts as acknowledged once
+  // the next line followed (its request returned) or the deploy succeeded.
+  const lines = result.stdout.trim().split('\n');
+  lines.forEach((l, i) => {
+    const m = /^Creating service (\S+)/.exec(l);
+    if (m && (result.code === 0 || i < lines.length - 1)) acked.services.add(m[1]!);
+  });
+  const failoverMs = await firstWriteAfter(killedAt, via, 'after-leader-kill');
+  await suite.hosts[old]!.start();
+  await healthy(via);
+  // Deploying again completes the stack: every service once, none twice.
+  await run(via, 'stack', 'deploy', '-c', file, 'fs');
+  for (const s of services) acked.services.add(`fs_${s}`);
+  await waitUntil('the stack at 1/1 everywhere', async () => {
+    const out = await run(via, 'stack', 'services', 'fs', '--format', '{{.Name}} {{.Replicas}}');
+    return services.every((s) => out.includes(`fs_${s} 1/1`));
+  }, { timeoutMs: 40_000, intervalMs: 300 });
+  const counts = await load.finish();
+  await checkInvariants(via);
+  note('leader SIGKILL during stack deploy', counts, `; deploy ${result.code === 0 ? 'completed' : 'failed'} (${lines.filter((l) => l.startsWith('Creating service')).length} services started); failover ${failoverMs} ms`);
+  assert.ok(failoverMs < 15_000, `failover took ${failoverMs} ms`);
+}));
+
+// 15 s rather than the issue's 30 s: past the election timeout and the 3 missed heartbeats (3 s
+// here) everything a partition sets off has happened — a new leader, the host Down, its tasks
+// replaced — and the rest would only be waited out in CI.
+const PARTITION_MS = 15_000;
+
+test('the leader partitioned away for 15 s: a new leader, no write admitted on the cut-off side, all back after healing', () => suite.guarded(async () => {
+  const cut = await leader('h2');
+  const via = MANAGERS.find((h) => h !== cut)!;
+  const load = await startLoad(suite.lab, others(cut).map(entry));
+  await suite.lab.partition(cut);
+  const cutAt = Date.now();
+  const cutSideWrite = suite.hosts[cut]!.docker(['network', 'create', '-d', 'overlay', 'on-the-cut-side'], { allowFail: true, timeoutMs: 5000 });
+  const failoverMs = await firstWriteAfter(cutAt, via, 'after-partition');
+  const lonely = await cutSideWrite;
+  if (lonely.code === 0) acked.networks.add('on-the-cut-side');
+  await sleep(Math.max(0, PARTITION_MS - (Date.now() - cutAt)));
+  await suite.lab.heal(cut);
+  const healedAt = Date.now();
+  await healthy(via);
+  const rejoinMs = Date.now() - healedAt;
+  const counts = await load.finish();
+  const catchUpMs = await assertNothingLost(run, cut, acked);
+  await checkInvariants(cut);
+  const window = lastFailureAfter(counts.requests, [cutAt]);
+  note(`leader ${cut} partitioned ${PARTITION_MS / 1000} s`, counts, `; the last failed request was sent ${window} ms after the cut; failover ${failoverMs} ms; all Ready ${rejoinMs} ms after healing, its copy of the store caught up ${catchUpMs} ms later; a write on the cut-off side ${lonely.code === 0 ? 'was accepted' : 'failed'}`);
+  assert.notEqual(lonely.code, 0, 'a manager without quorum must not acknowledge a write');
+  assert.ok(failoverMs < 15_000, `failover took ${failoverMs} ms`);
+}));
+
+test('a worker host lost for 10 s and coming back: its tasks replaced, none run twice', () => suite.guarded(async () => {
+  const load = await startLoad(suite.lab, others('h4').map(entry));
+  await suite.lab.partition('h4');
+  await suite.lab.killHost('h4');
+  const lostAt = Date.now();
+  await waitUntil('h4 Down', async () => (await managerStatus('h1')).h4?.startsWith('Down'), { timeoutMs: 20_000, intervalMs: 200 });
+  const downMs = Date.now() - lostAt;
+  await suite.hosts.h1!.waitForReplicas('web', '4/4', 30_000);
+  const replacedMs = Date.now() - lostAt;
+  await sleep(Math.max(0, 10_000 - (Date.now() - lostAt)));
+  await suite.lab.heal('h4');
+  await suite.hosts.h4!.start();
+  await healthy('h1');
+  const counts = await load.finish();
+  await checkInvariants('h1');
+  const window = lastFailureAfter(counts.requests, [lostAt]);
+  note('worker h4 lost 10 s', counts, `; the last failed request was sent ${window} ms after the loss; Down after ${downMs} ms, its tasks running elsewhere after ${replacedMs} ms`);
+}));
+
+test('shoald restarted on every host in turn while the service serves: the cluster and the tables converge', () => suite.guarded(async () => {
+  const total = { sent: 0, failed: 0, errors: {} as Record<string, number> };
+  const restartMs: number[] = [];
+  const windows: number[] = [];
+  for (const h of HOSTS) {
+    const load = await startLoad(suite.lab, others(h).map(entry));
+    const t0 = Date.now();
+    await suite.hosts[h]!.stop();
+    await suite.hosts[h]!.start();
+    await healthy(h === 'h4' ? 'h1' : h);
+    restartMs.push(Date.now() - t0);
+    const counts = await load.finish();
+    windows.push(lastFailureAfter(counts.requests, [t0]));
+    total.sent += counts.sent;
+    total.failed += counts.failed;
+    for (const [e, n] of Object.entries(counts.errors)) total.errors[e] = (total.errors[e] ?? 0) + n;
+  }
+  await checkInvariants('h2');
+  note('rolling restart of shoald on h1..h4', { ...total, failedByTarget: {} }, `; failures up to ${Math.max(...windows)} ms after a stop; each host back and 4/4 serving after ${restartMs.join('/')} ms`);
+}));
