@@ -27,6 +27,14 @@ test('the Engine API on TCP needs a client certificate from the given CA', async
     const tcp = ['-H', `tcp://${ip}:2376`, '--tlscacert', certs.ca];
     const withCert = await lab.exec('h1', dockerCli(), [...tcp, '--tlsverify', '--tlscert', certs.clientCert, '--tlskey', certs.clientKey, 'version', '--format', '{{.Server.APIVersion}}']);
     assert.equal(withCert.stdout.trim(), '1.41');
+    // The shoal CLI with docker's TLS flags: verified with a client certificate; refused without one
+    const shoal = (...args: string[]) => lab.exec('h1', process.execPath, ['bin/shoal', ...tcp, '--tlsverify', ...args, 'info', '--format', '{{.Swarm.LocalNodeState}}'], { allowFail: true });
+    const verified = await shoal('--tlscert', certs.clientCert, '--tlskey', certs.clientKey);
+    assert.equal(verified.stdout, 'inactive\n', verified.stderr);
+    assert.equal(verified.stderr, '');
+    const noCert = await shoal();
+    assert.notEqual(noCert.code, 0);
+    assert.match(noCert.stderr, /Cannot connect to the Shoal daemon at tcp:\/\/[\d.]+:2376/);
     const anonymous = await lab.exec('h1', 'openssl', ['s_client', '-connect', `${ip}:2376`, '-CAfile', certs.ca], { allowFail: true, input: 'GET /_ping HTTP/1.0\r\n\r\n', timeoutMs: 10_000 });
     assert.doesNotMatch(anonymous.stdout, /HTTP\/1\.[01] 200/, 'no answer without a client certificate');
   });

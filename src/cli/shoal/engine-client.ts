@@ -79,7 +79,9 @@ export class EngineClient {
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) qs.set(k, String(v));
     const fullPath = `${path.startsWith('/shoal/') ? '' : `/v${API_VERSION}`}${path}${qs.size ? `?${qs}` : ''}`;
     const body = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
-    const headers: Record<string, string | number> = { Host: 'shoal', 'User-Agent': 'shoal-cli', ...opts.headers };
+    // On TCP the Host header names the daemon (TLS checks its certificate against it); a socket has no host.
+    const host = 'host' in this.target ? `${this.target.host.includes(':') ? `[${this.target.host}]` : this.target.host}:${this.target.port}` : 'shoal';
+    const headers: Record<string, string | number> = { Host: host, 'User-Agent': 'shoal-cli', ...opts.headers };
     if (body) Object.assign(headers, { 'Content-Type': 'application/json', 'Content-Length': body.length });
     else if (method !== 'GET' && method !== 'HEAD') headers['Content-Length'] = 0;
     const request = this.tls ? httpsRequest : httpRequest;
