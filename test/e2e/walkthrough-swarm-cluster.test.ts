@@ -54,6 +54,13 @@ async function walkthrough(t: TestContext, client: DockerClient): Promise<void> 
       assert.match(await c.run('h1', 'node', 'ls'), /h2\s+Ready\s+Active\s/);
     });
 
+    await t.test('swarm update: Raft, orchestration and CA settings change and docker info shows them', async () => {
+      assert.equal(await c.run('h1', 'swarm', 'update', '--snapshot-interval', '5000', '--max-snapshots', '2', '--task-history-limit', '10', '--cert-expiry', '720h'), 'Swarm updated.\n');
+      const info = await c.run('h1', 'info');
+      for (const line of ['Task History Retention Limit: 10', 'Snapshot Interval: 5000', 'Number of Old Snapshots to Retain: 2', 'Expiry Duration: 4 weeks', 'Heartbeat Period: 1 second'])
+        assert.ok(info.includes(line), `docker info shows "${line}" after swarm update:\n${info}`);
+    });
+
     await t.test('service create ping_app --replicas 2; ls, inspect --pretty, ps, scale to 1, rm by ID', async () => {
       const created = await c.run('h1', 'service', 'create', '--replicas', '2', '--name', 'ping_app', '--stop-grace-period', '1s', 'busybox', 'ping', '127.0.0.1');
       assert.match(created, /^[0-9a-z]{25}\n/);
