@@ -46,7 +46,7 @@ export interface TaskRunSpec {
   labels: Record<string, string>;
   /** Nameserver written into the task's resolv.conf (the embedded DNS); host resolvers when absent. */
   dnsServer?: string;
-  /** ContainerSpec.HealthCheck, for executors that run health checks (the docker executor); the image's own when absent. */
+  /** ContainerSpec.HealthCheck: the docker executor's engine runs it (the image's own when absent); the process runtime runs a CMD or CMD-SHELL check in the task's namespaces. */
   healthCheck?: TaskHealthCheck;
   /** What a container runtime honours beyond the above (the process runtime ignores it). */
   container?: ContainerOptions;

@@ -55,8 +55,11 @@ for (const dataplane of ['userspace', 'nftables'] as const) {
       const ports = (port: number, names = ['h1', 'h2', 'h3']) => names.map((h) => ({ host: lab.host(h).address, port }));
 
       await run('h1', 'network', 'create', '-d', 'overlay', 'appnet');
+      // Healthy while no `sick-<hostname>` file exists: the test makes one task fail its check later.
+      const sickFile = (hostname: string) => join(lab.hostDir('h1'), `sick-${hostname}`);
       await run('h1', 'service', 'create', '--detach', '--name', 'who', '--replicas', '3', '--network', 'appnet',
         '-p', '8080:80', '-p', '8081:81/udp', '--stop-grace-period', '2s', '--update-parallelism', '1', '--update-delay', '500ms',
+        '--health-cmd', `test ! -f ${sickFile('$(hostname)')}`, '--health-interval', '1s', '--health-retries', '1',
         'socat', 'sh', '-c', SERVE);
       await waitRunning(run, 'who', 3, 3);
 
@@ -120,6 +123,20 @@ for (const dataplane of ['userspace', 'nftables'] as const) {
       });
       assert.equal(scale.failures, 0, `scaling failed requests: ${summary(scale)}`);
       assert.equal(update.failures, 0, `the rolling update failed requests: ${summary(update)}`);
+
+      // A task fails its health check: it is stopped, marked failed (unhealthy) and replaced.
+      const beforeSick = await runningTasks(run, 'who');
+      const sick = beforeSick[0]!;
+      const unhealthy = await measure('a task failing its health check', ports(8080), async () => {
+        writeFileSync(sickFile(sick.id.slice(0, 12)), '');
+        await waitUntil('the unhealthy task replaced', async () => {
+          const now = await runningTasks(run, 'who');
+          return now.length === 2 && !now.some((t) => t.id === sick.id);
+        }, { timeoutMs: 30_000, intervalMs: 200 });
+      });
+      const sickState = await run('h1', 'service', 'ps', '--no-trunc', '--format', '{{.ID}} {{.CurrentState}} {{.Error}}', 'who');
+      assert.match(sickState, new RegExp(`^${sick.id} Failed .*unhealthy`, 'm'), sickState);
+      if (dataplane === 'userspace') assert.equal(unhealthy.failures, 0, `an unhealthy task failed requests: ${summary(unhealthy)}`);
 
       const killed = await measure('a task killed', ports(8080), async () => {
         const before = await runningTasks(run, 'who');

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { conflict, errorMessage, invalidArgument, notFound, ShoalError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
 import type { ImageResolver } from '../images/image-store.js';
-import type { LogLine, LogOptions, StartedTask, TaskExecutor, TaskExit, TaskRunSpec } from '../types.js';
+import type { LogLine, LogOptions, StartedTask, TaskExecutor, TaskExit, TaskHealth, TaskRunSpec } from '../types.js';
 import { ExitWatch } from './exit-watch.js';
 import { readLog } from './log-reader.js';
 import { isRunning, signalProcess } from './proc.js';
@@ -16,6 +16,7 @@ import { encodePlan } from './supervisor-plan.js';
 import { TaskDir, type ExitRecord, type TaskRecord } from './task-dir.js';
 import { hostVethName, netnsName, netnsPath, networkBatches, networkError, removeTaskNetwork } from './task-network.js';
 import { prepareTaskView } from './task-view.js';
+import { TaskHealthChecks } from './task-health.js';
 
 export interface ProcessExecutorOptions {
   /** The daemon's data dir: each task's state and logs go to `<dataDir>/tasks/<taskId>/`. */
@@ -44,6 +45,7 @@ export class ProcessExecutor implements TaskExecutor {
   private readonly tasksDir: string;
   private readonly log: Logger;
   private readonly watches = new Map<string, ExitWatch>();
+  private readonly checks = new TaskHealthChecks();
   private supervisorScript?: Promise<string>;
 
   constructor(private readonly opts: ProcessExecutorOptions) {
@@ -75,6 +77,7 @@ export class ProcessExecutor implements TaskExecutor {
       stopSignal,
       ...(note ? { note } : {}),
       createdAt: new Date().toISOString(),
+      ...(spec.healthCheck ? { healthCheck: spec.healthCheck } : {}),
     };
     try {
       // Recorded before anything is created, so whatever a crash leaves can be found and removed.
@@ -101,6 +104,7 @@ export class ProcessExecutor implements TaskExecutor {
         throw new ShoalError(fault, `starting container failed: ${launched.detail}`);
       }
       launched.onExit(() => this.watches.get(spec.taskId)?.check());
+      this.checks.watch(spec.taskId, spec.healthCheck, launched.pid, Date.now());
       this.log.info({ taskId: spec.taskId, pid: launched.pid, netns: record.netns, image: image?.id ?? 'host' }, 'task started');
       return { pid: launched.pid, containerId: record.containerId, ...(note ? { note } : {}) };
     } catch (err) {
@@ -182,7 +186,17 @@ export class ProcessExecutor implements TaskExecutor {
     if (!record) return undefined;
     const pids = await dir.readPids();
     await this.watchOf(taskId);
+    if (pids) this.checks.watch(taskId, record.healthCheck, pids.pid, Date.parse(record.createdAt));
     return { pid: pids?.pid ?? 0, containerId: record.containerId, ...(record.note ? { note: record.note } : {}) };
+  }
+
+  /** A checked task's health (`starting` until a check passes), undefined without a check. */
+  async health(taskId: string): Promise<TaskHealth | undefined> {
+    return this.checks.health(taskId);
+  }
+
+  onHealthChange(listener: (taskId: string, health: TaskHealth) => void): () => void {
+    return this.checks.subscribe(listener);
   }
 
   async *logs(taskId: string, opts: LogOptions): AsyncIterable<LogLine> {
@@ -192,6 +206,7 @@ export class ProcessExecutor implements TaskExecutor {
 
   /** For daemon shutdown: stops watching tasks (pending wait() calls stay pending); the tasks keep running. */
   close(): void {
+    this.checks.close();
     for (const watch of this.watches.values()) watch.close();
     this.watches.clear();
   }
@@ -219,6 +234,7 @@ export class ProcessExecutor implements TaskExecutor {
     const watch = new ExitWatch(dir, pids);
     this.watches.set(taskId, watch);
     void watch.exited.then((exit: ExitRecord) => {
+      this.checks.unwatch(taskId);
       if (exit.lost && pids) void signalProcess(pids.pid, pids.pidStart, 'SIGKILL');
     });
     return watch;

@@ -1,5 +1,6 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { TaskHealthCheck } from '../types.js';
 
 /** What the executor records about a task before creating anything, so a restarted daemon can find and clean it. */
 export interface TaskRecord {
@@ -11,6 +12,8 @@ export interface TaskRecord {
   stopSignal: NodeJS.Signals;
   note?: string;
   createdAt: string;
+  /** The service's health check, so a daemon that adopts the task after a restart checks it again. */
+  healthCheck?: TaskHealthCheck;
 }
 
 /** Written by the supervisor once the command runs (host PIDs, and start times that tell a reused PID apart). */
