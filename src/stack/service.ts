@@ -54,10 +54,10 @@ function fileRefs(kind: 'secret' | 'config', f: Field | undefined, declared: Map
     const source = sourceField.string();
     const plan = declared.get(source) ?? sourceField.fail(`${kind} "${source}" is not declared under the top-level ${kind}s:`);
     const target = long ? r.get('target')?.string() : undefined;
-    const defaultTarget = kind === 'secret' ? source : `/${source}`;
     return {
       name: plan.name,
-      file: { Name: target ?? defaultTarget, UID: long ? (r.get('uid')?.string() ?? '0') : '0', GID: long ? (r.get('gid')?.string() ?? '0') : '0', Mode: long ? (r.get('mode')?.int(0) ?? 0o444) : 0o444 },
+      // As docker stack deploy: the target defaults to the key (a config's lands at /<key> in the task).
+      file: { Name: target ?? source, UID: long ? (r.get('uid')?.string() ?? '0') : '0', GID: long ? (r.get('gid')?.string() ?? '0') : '0', Mode: long ? (r.get('mode')?.int(0) ?? 0o444) : 0o444 },
     };
   });
   return refs.sort((a, b) => a.name.localeCompare(b.name));

@@ -130,7 +130,7 @@ test('three services: names, labels, networks, ports, secrets, configs, deploy a
     { File: { Name: 'db_password', UID: '0', GID: '0', Mode: 0o444 }, SecretID: '', SecretName: 'shop_db_password' },
     { File: { Name: '/etc/pw', UID: '0', GID: '0', Mode: 0o400 }, SecretID: '', SecretName: 'shop_db_password' },
   ]);
-  assert.deepEqual(api.TaskTemplate.ContainerSpec!.Configs, [{ File: { Name: '/nginx', UID: '0', GID: '0', Mode: 0o444 }, ConfigID: '', ConfigName: 'shop_nginx' }]);
+  assert.deepEqual(api.TaskTemplate.ContainerSpec!.Configs, [{ File: { Name: 'nginx', UID: '0', GID: '0', Mode: 0o444 }, ConfigID: '', ConfigName: 'shop_nginx' }]);
   assert.deepEqual(api.Mode, { Global: {} });
   assert.deepEqual(api.EndpointSpec, { Mode: 'dnsrr' });
 
