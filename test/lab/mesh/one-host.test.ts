@@ -74,7 +74,7 @@ for (const { kind, label, start, log, ...opts } of variants) {
     it('keeps an established TCP connection on a draining backend; new connections avoid it', step(async () => {
       await apply([t.w1!, t.a1!, t.a2!]);
       const held = await mesh.startProbe({ mode: 'hold', target: { host: addr, port: 8080 }, lines: 6, intervalMs: 250 });
-      await new Promise((r) => setTimeout(r, 400));
+      await held.greeted();
       await dp.apply(mesh.table(++version, [WEB, API, CLIENT], [t.w2!, t.w3!, t.a1!, t.a2!], [t.w1!]));
       const fresh = await mesh.probe('lab', { mode: 'count', proto: 'tcp', targets: [{ host: addr, port: 8080 }], n: 4 });
       assert.deepEqual(names(fresh), ['w2', 'w3'], JSON.stringify(fresh));
@@ -101,7 +101,8 @@ for (const { kind, label, start, log, ...opts } of variants) {
         const pinnedThen = async (next: () => Promise<unknown>, timeoutMs: number) => {
           await apply([ghost, t.a1!, t.a2!]);
           const pending = await mesh.startProbe({ mode: 'count', proto: 'tcp', targets: [{ host: addr, port: 8080 }], n: 1, timeoutMs });
-          await sleep(400);
+          await pending.started();
+          await sleep(300); // its SYN went to the ghost
           await next();
           return pending.result();
         };
@@ -129,7 +130,8 @@ for (const { kind, label, start, log, ...opts } of variants) {
         const mute = await mesh.addTask({ name: 'mute', service: WEB, host: 'h1', tcp: [80], mute: true });
         await apply([mute, t.a1!, t.a2!]);
         const held = await mesh.startProbe({ mode: 'count', proto: 'tcp', targets: [{ host: addr, port: 8080 }], n: 1, timeoutMs: 10_000 });
-        await sleep(500); // connected to the mute task, waiting
+        await held.started();
+        await sleep(300); // connected to the mute task, waiting
         await apply([t.w1!, t.a1!, t.a2!]);
         const r = await held.result();
         assert.deepEqual([r.failures, names(r)], [0, ['w1']], JSON.stringify(r));

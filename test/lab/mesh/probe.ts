@@ -139,6 +139,7 @@ function hold(t: Target, lines: number, intervalMs: number, res: ProbeResult): P
       buf += d.toString();
       let i;
       while ((i = buf.indexOf('\n')) >= 0) {
+        if (res.answers.length === 0) process.stderr.write('probe greeted\n');
         res.answers.push(buf.slice(0, i));
         buf = buf.slice(i + 1);
       }
@@ -155,6 +156,8 @@ function hold(t: Target, lines: number, intervalMs: number, res: ProbeResult): P
 }
 
 if (process.argv[2]) {
+  // Tests wait for these lines before changing what the probe is connected to.
+  process.stderr.write('probe started\n');
   run(JSON.parse(process.argv[2]) as ProbeRequest).then(
     // Exit at once: a connection whose far end died may sit half-closed for minutes.
     (r) => process.stdout.write(`${JSON.stringify(r)}\n`, () => process.exit(0)),

@@ -231,9 +231,12 @@ export class MeshLab {
   }
 
   /** Starts probe.ts in the lab namespace in the background; `result()` waits for it. */
-  async startProbe(req: ProbeRequest): Promise<{ result: () => Promise<ProbeResult> }> {
+  /** Starts probe.ts in the lab namespace; `started()` resolves once it sends, `greeted()` once a held connection got its first line. */
+  async startProbe(req: ProbeRequest): Promise<{ result: () => Promise<ProbeResult>; started: () => Promise<unknown>; greeted: () => Promise<unknown> }> {
     const proc = await this.lab.start(LAB_NS_HOST, process.execPath, [here('./probe.js'), JSON.stringify(req)], { name: 'probe' });
     return {
+      started: () => proc.waitForOutput(/probe started/),
+      greeted: () => proc.waitForOutput(/probe greeted/),
       result: async () => {
         const exit = await proc.exited;
         const out = proc.output();
