@@ -1,5 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { sleep } from '../../src/util/clock.js';
 import { createLab, waitUntil, type Lab } from '../lab/index.js';
 import { ShoaldInHost } from './shoald-harness.js';
 
@@ -43,7 +44,8 @@ async function runningPerHost(service: string): Promise<Record<string, number>> 
 }
 
 test('hosts join with the worker token; bad tokens are refused with a clear message', async () => {
-  await run('h1', 'swarm', 'init', '--advertise-addr', lab.host('h1').address, '--dispatcher-heartbeat', '1s');
+  // Docker's default heartbeat (5 s) first; shortened below once the hosts beat at 5 s.
+  await run('h1', 'swarm', 'init', '--advertise-addr', lab.host('h1').address);
   const token = (await run('h1', 'swarm', 'join-token', '-q', 'worker')).trim();
   const [prefix, version, digest, secret] = token.split('-').slice(0, 1).concat(token.split('-').slice(1));
   const wrongSecret = `${prefix}-${version}-${digest}-${'0'.repeat(25)}`;
@@ -59,6 +61,13 @@ test('hosts join with the worker token; bad tokens are refused with a clear mess
   }, { timeoutMs: 15_000, intervalMs: 200 });
   assert.match(await fails('h2', 'node', 'ls'), /Worker nodes can't be used to view or modify cluster state/);
   assert.match(await run('h2', 'info'), /Is Manager: false/);
+
+  // A shorter heartbeat marks no host down while the hosts still wait the old period for their next beat.
+  await run('h1', 'swarm', 'update', '--dispatcher-heartbeat', '1s');
+  for (const end = Date.now() + 7000; Date.now() < end; await sleep(250)) {
+    const s = await nodeStates();
+    assert.ok(['h1', 'h2', 'h3'].every((h) => s[h]?.startsWith('Ready')), `no host down after the heartbeat was shortened: ${JSON.stringify(s)}`);
+  }
 });
 
 test('a rotated worker token stops new joins with the old one', async () => {

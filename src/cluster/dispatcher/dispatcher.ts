@@ -39,6 +39,8 @@ interface Session {
 export class Dispatcher {
   private readonly sessions = new Map<string, Session>();
   private readonly lastSeen = new Map<string, number>();
+  /** The heartbeat period each host was last told: it may still wait that long after a shorter one is set. */
+  private readonly toldPeriod = new Map<string, number>();
   /** Hosts that said goodbye and have not opened a session since: their late heartbeats do not make them ready. */
   private readonly departed = new Set<string>();
   private table = new CurrentTable();
@@ -111,7 +113,9 @@ export class Dispatcher {
         if (this.departed.has(nodeId)) return { periodMs: this.heartbeatPeriodMs() }; // one still on its way when the host said goodbye
         await this.markReady(nodeId);
         await this.recordApplied(nodeId, req?.appliedTableVersion);
-        return { periodMs: this.heartbeatPeriodMs() };
+        const periodMs = this.heartbeatPeriodMs();
+        this.toldPeriod.set(nodeId, periodMs);
+        return { periodMs };
       }),
       UpdateTaskStatus: unary(async (req: { updates: StatusUpdate[] }, call) => {
         const nodeId = this.caller(call);
@@ -232,11 +236,12 @@ export class Dispatcher {
 
   private async checkLiveness(period: number): Promise<void> {
     const now = this.o.clock.now();
-    const deadline = now - MISSED_HEARTBEATS * period;
     await this.o.store.update((tx) => {
       for (const node of tx.list('nodes')) {
         const seen = this.lastSeen.get(node.ID) ?? this.startedAt;
-        if (node.Status.State === 'down' || seen >= deadline) continue;
+        // After `swarm update --dispatcher-heartbeat` shortened the period, a host keeps the old one until its next beat.
+        const allowed = MISSED_HEARTBEATS * Math.max(period, this.toldPeriod.get(node.ID) ?? period);
+        if (node.Status.State === 'down' || seen >= now - allowed) continue;
         this.markDown(tx, node, 'heartbeat failure');
         this.o.log.warn({ node: node.ID, hostname: node.Description.Hostname, silentMs: now - seen }, 'node missed its heartbeats: marked down');
       }
