@@ -125,3 +125,19 @@ test('leader transfer stops proposals during the transfer and is given up after 
   assert.equal(net.node('a').role, 'leader');
   assert.ok(net.node('a').propose('x'));
 });
+
+test('status: a member heard from in the last check-quorum round stays active while the next one begins; a silent one goes inactive', () => {
+  const net = new TestNetwork(['a', 'b', 'c']);
+  net.campaign('a');
+  net.tickAll(3);
+  net.cutLink('a', 'b');
+  const a = net.node('a');
+  // A check-quorum round begins and nothing is delivered yet: c answered in the round before.
+  for (let i = 0; i < defaultRaftConfig("a").electionTicks; i++) a.tick();
+  assert.equal(a.status().progress.c!.active, true, 'not shown lost just because a round began');
+  net.settle();
+  net.tickAll(2 * defaultRaftConfig("a").electionTicks);
+  assert.equal(a.status().progress.b!.active, false, 'silent for a whole round');
+  assert.equal(a.status().progress.c!.active, true);
+  assert.equal(a.role, 'leader');
+});

@@ -44,6 +44,8 @@ export class Progress {
   pendingSnapshot = 0;
   /** Heard from since the last check-quorum round. */
   recentActive = false;
+  /** Heard from in the round before (status only: a member is not shown lost just because a round began). */
+  activeLastRound = false;
   /** In probe: an append is out, wait for its answer (or the next heartbeat). */
   probeSent = false;
   readonly inflights: Inflights;

@@ -52,7 +52,10 @@ export interface RaftStatus {
   applied: number;
   lastIndex: number;
   conf: ConfState;
-  /** Leader only: each member's matched index and replication state. */
+  /**
+   * Leader only: each member's matched index and replication state; `active`: heard from in this
+   * check-quorum round or the one before (a round starting must not make `node ls` flap to Unreachable).
+   */
   progress: Record<NodeId, { match: number; next: number; state: string; active: boolean }>;
 }
 
@@ -296,7 +299,7 @@ export class RaftCore {
   status(): RaftStatus {
     const progress: RaftStatus['progress'] = {};
     if (this.role === 'leader') {
-      for (const [id, pr] of this.prs) progress[id] = { match: pr.match, next: pr.next, state: pr.state, active: pr.recentActive };
+      for (const [id, pr] of this.prs) progress[id] = { match: pr.match, next: pr.next, state: pr.state, active: pr.recentActive || pr.activeLastRound };
     }
     return {
       id: this.id,
@@ -446,7 +449,11 @@ export class RaftCore {
           this.cfg.log?.warn({ node: this.id, term: this.term }, 'raft: leader lost contact with a quorum; stepping down');
           this.becomeFollower(this.term, '');
         }
-        for (const [id, pr] of this.prs) if (id !== this.id) pr.recentActive = false;
+        for (const [id, pr] of this.prs) {
+          if (id === this.id) continue;
+          pr.activeLastRound = pr.recentActive;
+          pr.recentActive = false;
+        }
         return;
       case 'readIndex':
         return this.leaderReadIndex(m);
