@@ -9,6 +9,7 @@ import { ProcessExecutor } from '../../../src/runtime/process/index.js';
 import type { TaskExecutor } from '../../../src/runtime/types.js';
 import { silentLogger } from '../../../src/util/logger.js';
 import { busyboxRootfsTarball } from '../busybox.js';
+import { waitUntil } from '../wait.js';
 import { labTaskSpec } from '../runtime/task-spec.js';
 import { dockerLabFromEnv, dockerLeftovers, newDockerExecutor } from './docker-lab.js';
 
@@ -49,8 +50,10 @@ describe('start times', { skip: !lab && 'runs inside a docker lab: see start-tim
     t0 = performance.now();
     await Promise.all(specs.map((s) => ex.start(s)));
     const all = performance.now() - t0;
+    // Started is not yet listening: each task gets a few seconds to answer (the clock above has stopped).
     for (const s of specs) {
-      const body = await fetch(`http://${s.networks[0]!.address.split('/')[0]}/hostname`).then((r) => r.text());
+      const url = `http://${s.networks[0]!.address.split('/')[0]}/hostname`;
+      const body = await waitUntil(`${url} answers`, () => fetch(url).then((r) => r.text(), () => undefined), { timeoutMs: 10_000, intervalMs: 100 });
       assert.equal(body, 'task-host\n');
     }
     t0 = performance.now();
