@@ -4,11 +4,11 @@ import { conflict, errorMessage } from '../util/errors.js';
 import { TASK_STATES, type TaskObject, type TaskState, type TaskStatus } from '../cluster/types.js';
 import { taskLogFields } from '../cluster/log-fields.js';
 import type { TaskExecutor, TaskExit, TaskHealth, TaskHealthCheck } from '../runtime/types.js';
+import type { AgentControlPlane } from './control-plane.js';
+import { attachTaskNetworks, buildRunSpec, stopGraceMs, type NetworkAttacher } from './run-spec.js';
 
 /** Whether a health check is set and not disabled (`NONE`, as `--no-healthcheck` sends). */
 const hasHealthCheck = (c: TaskHealthCheck | undefined): boolean => !!c?.Test?.length && c.Test[0] !== 'NONE';
-import type { AgentControlPlane } from './control-plane.js';
-import { attachTaskNetworks, buildRunSpec, stopGraceMs, type NetworkAttacher } from './run-spec.js';
 
 const idx = (s: TaskState): number => TASK_STATES.indexOf(s);
 const RUNNING = idx('running');
