@@ -32,6 +32,7 @@ export class QueryHandler {
 
   constructor(private readonly opts: QueryHandlerOptions) {}
 
+  /** `query` is only read during this call (a forwarded query is copied), so callers may reuse its buffer. */
   handle(query: Buffer, source: string, transport: Transport): Answer | Promise<Answer> {
     const started = performance.now();
     const { metrics } = this.opts;
@@ -64,7 +65,8 @@ export class QueryHandler {
     if (message.edns && message.edns.version > 0) return buildResponse(frame, RCode.BADVERS, false, undefined, limit, udpSize);
 
     const resolution = resolve(this.index, source.startsWith('::ffff:') ? source.slice(7) : source, question.name.toLowerCase(), question.type, question.class);
-    if (resolution.kind === 'forward') return this.forward(frame, transport, limit, started);
+    // The query's bytes may be a receive buffer reused after this call returns: forwarding keeps a copy.
+    if (resolution.kind === 'forward') return this.forward({ ...frame, buf: Buffer.from(query) }, transport, limit, started);
     return this.answerInternal(frame, resolution, limit, started);
   }
 

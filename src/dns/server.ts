@@ -4,11 +4,12 @@ import { systemClock, type Clock } from '../util/clock.js';
 import { Forwarder } from './forward/forwarder.js';
 import { readResolvConf, upstreamsOf, type Upstream } from './forward/resolv-conf.js';
 import { TcpListener } from './listen/tcp-listener.js';
-import { UdpListener } from './listen/udp-listener.js';
+import { bindUdp, type UdpListenerKind, type UdpSide } from './listen/udp.js';
 import { newMetrics, type DnsMetrics } from './metrics.js';
 import { NameIndex } from './names/name-index.js';
 import type { DnsTtls } from './names/network-names.js';
 import { QueryHandler } from './query-handler.js';
+import { CLASSIC_UDP_LIMIT } from './wire/constants.js';
 
 export interface DnsServerOptions {
   log: Logger;
@@ -28,6 +29,8 @@ export interface DnsServerOptions {
   maxTcpConnections?: number;
   /** Default 10 s. */
   tcpIdleTimeoutMs?: number;
+  /** Default `batched` (many datagrams per system call; Node's dgram where libc cannot be loaded). */
+  udpListener?: UdpListenerKind;
   clock?: Clock;
 }
 
@@ -38,11 +41,12 @@ export interface ListenAddress {
 }
 
 interface Bound {
-  udp: UdpListener;
+  udp: UdpSide;
   tcp: TcpListener;
 }
 
 const MAX_QUERY_BYTES = 4096;
+const DEFAULT_MAX_UDP_PAYLOAD = 1232;
 /** Port 0 lets the kernel pick for UDP; TCP may find that port taken, then both try again. */
 const EPHEMERAL_BIND_TRIES = 5;
 
@@ -79,7 +83,7 @@ export class DnsServer {
       metrics: this.metrics,
       log: this.log,
     });
-    this.handler = new QueryHandler({ forwarder: this.forwarder, metrics: this.metrics, maxUdpPayload: this.opts.maxUdpPayload ?? 1232, maxQueryBytes: MAX_QUERY_BYTES, log: this.log });
+    this.handler = new QueryHandler({ forwarder: this.forwarder, metrics: this.metrics, maxUdpPayload: this.opts.maxUdpPayload ?? DEFAULT_MAX_UDP_PAYLOAD, maxQueryBytes: MAX_QUERY_BYTES, log: this.log });
     this.handler.index = this.index;
     try {
       const addresses: ListenAddress[] = [];
@@ -99,7 +103,8 @@ export class DnsServer {
     const keyOf = (port: number): string => `${address.host}:${port}`;
     if (this.bound.has(keyOf(address.port))) throw new Error(`DNS server already listens on ${keyOf(address.port)}`);
     for (let attempt = 1; ; attempt++) {
-      const udp = await UdpListener.bind(address.host, address.port, handler, this.log);
+      const udpLimits = { maxQueryBytes: MAX_QUERY_BYTES, maxAnswerBytes: Math.max(CLASSIC_UDP_LIMIT, this.opts.maxUdpPayload ?? DEFAULT_MAX_UDP_PAYLOAD) };
+      const udp = await bindUdp(this.opts.udpListener ?? 'batched', address.host, address.port, handler, udpLimits, this.log);
       try {
         const tcpLimits = { maxConnections: this.opts.maxTcpConnections ?? 256, idleTimeoutMs: this.opts.tcpIdleTimeoutMs ?? 10_000, maxQueryBytes: MAX_QUERY_BYTES };
         const tcp = await TcpListener.bind(address.host, udp.port, handler, tcpLimits, this.log);

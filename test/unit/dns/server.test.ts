@@ -1,35 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DnsServer, type DnsServerOptions } from '../../../src/dns/index.js';
+import { DnsServer } from '../../../src/dns/index.js';
 import { Flag, RCode, RRType } from '../../../src/dns/wire/constants.js';
 import { parseMessage } from '../../../src/dns/wire/parse.js';
 import { serializeMessage } from '../../../src/dns/wire/serialize.js';
 import { silentLogger } from '../../../src/util/logger.js';
 import { addressesOf, query, tcpQueries, udpQuery, udpRaw } from './client.js';
 import { FakeUpstream } from './fake-upstream.js';
-import { sampleTable } from './fixtures.js';
-
-const HOST = '127.0.0.1';
-
-/** The sample table, with the loopback address as an appnet task (the askers of these tests). */
-function loopbackTable(version = 10) {
-  const t = sampleTable(version);
-  t.tasks.push({ taskId: 'lo', serviceId: 'svcprobe', name: 'probe.1.lo', nodeId: 'n1', addresses: { net_app: `${HOST}/8` } });
-  return t;
-}
-
-async function withServer(opts: Partial<DnsServerOptions>, fn: (port: number, server: DnsServer, upstream: FakeUpstream) => Promise<void>): Promise<void> {
-  const upstream = await FakeUpstream.start(HOST);
-  const server = new DnsServer({ log: silentLogger, upstreams: [{ host: HOST, port: upstream.port }], ...opts });
-  try {
-    const [bound] = await server.start({ listen: [{ host: HOST, port: 0 }] });
-    server.apply(loopbackTable());
-    await fn(bound!.port, server, upstream);
-  } finally {
-    await server.stop();
-    await upstream.close();
-  }
-}
+import { HOST, loopbackTable, withServer } from './server-harness.js';
 
 test('answers over UDP and TCP (several queries on one connection) on the same port', async () => {
   await withServer({}, async (port) => {
