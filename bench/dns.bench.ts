@@ -29,14 +29,15 @@ interface Target {
 
 /**
  * Service-name lookups (`web`, `tasks.web`) over UDP on loopback, driven by dnsperf with 100
- * queries in flight, against Shoal's server (in its own process), a Node UDP echo on the same
- * socket path (the floor for any Node server) and dnsmasq serving the same names from a hosts
- * file (a C peer; skipped if not installed). Rounds interleave the targets. Then the codec
- * choice: Shoal's answer path (parse, look up, encode) against dns-packet decode + encode.
+ * queries in flight, against Shoal's server (in its own process; batched UDP as shipped, and with
+ * the dgram fallback), a Node dgram UDP echo (the floor of any server on Node's socket path) and
+ * dnsmasq serving the same names from a hosts file (a C peer; skipped if not installed). Rounds
+ * interleave the targets. Then the codec choice: Shoal's answer path (parse, look up, encode)
+ * against dns-packet decode + encode.
  */
 export const suite: BenchSuite = {
   name: 'dns',
-  description: `DNS service lookups, dnsperf -q ${IN_FLIGHT} over UDP, ${ROUNDS}×${SECONDS} s per target: Shoal vs Node UDP echo vs dnsmasq; codec vs dns-packet`,
+  description: `DNS service lookups, dnsperf -q ${IN_FLIGHT} over UDP, ${ROUNDS}×${SECONDS} s per target: Shoal (batched, dgram) vs Node UDP echo vs dnsmasq; codec vs dns-packet`,
   async run(ctx) {
     if ((await exec('sh', ['-c', 'command -v dnsperf'], { allowFail: true })).code !== 0) throw new Error('dnsperf is needed: apt-get install dnsperf');
     const withDnsmasq = (await exec('sh', ['-c', 'command -v dnsmasq'], { allowFail: true })).code === 0;
@@ -52,7 +53,8 @@ export const suite: BenchSuite = {
       writeFileSync(join(dir, 'queries'), 'web A\ntasks.web A\n');
       const targets: Target[] = [
         { name: 'echo', port: 15355, start: () => spawn(process.execPath, ['-e', ECHO, '15355']) },
-        { name: 'shoal', port: 15354, start: (d) => spawn(process.execPath, [DNS_HOST, 'server', HOST, '15354', join(d, 'resolv.conf'), join(d, 'table.json')]) },
+        { name: 'shoal', port: 15354, start: (d) => spawn(process.execPath, [DNS_HOST, 'server', HOST, '15354', join(d, 'resolv.conf'), join(d, 'table.json'), 'batched']) },
+        { name: 'shoalDgram', port: 15357, start: (d) => spawn(process.execPath, [DNS_HOST, 'server', HOST, '15357', join(d, 'resolv.conf'), join(d, 'table.json'), 'dgram']) },
       ];
       if (withDnsmasq) {
         const args = ['--keep-in-foreground', '--port=15356', `--listen-address=${HOST}`, '--bind-interfaces', '--no-resolv', '--no-hosts', `--addn-hosts=${join(dir, 'hosts')}`, '--pid-file=', '--user=root', '--log-facility=-'];
@@ -83,6 +85,7 @@ export const suite: BenchSuite = {
       const ratios: Record<string, number> = {
         'shoal.msPer1kQueries/echo.msPer1kQueries': ratio(figures['shoal.msPer1kQueries']!, figures['echo.msPer1kQueries']!),
         'shoal.p99/echo.p99': ratio(figures['shoal.p99']!, figures['echo.p99']!),
+        'shoal.msPer1kQueries/shoalDgram.msPer1kQueries': ratio(figures['shoal.msPer1kQueries']!, figures['shoalDgram.msPer1kQueries']!),
         'codec.dnsPacket/codec.shoal': ratio(figures['codec.dnsPacket']!, figures['codec.shoal']!),
       };
       if (withDnsmasq) {
