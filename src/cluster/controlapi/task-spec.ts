@@ -103,6 +103,11 @@ function validateHealthCheck(h: HealthConfig): void {
     }
   }
   if ((h.Retries ?? 0) < 0) throw rpcError('InvalidArgument', 'ContainerSpec: Retries in HealthConfig cannot be negative');
+  // A check type with nothing to run would leave the task starting forever.
+  const [kind, ...command] = h.Test ?? [];
+  if ((kind === 'CMD' || kind === 'CMD-SHELL') && !command.some((word) => word.trim() !== '')) {
+    throw rpcError('InvalidArgument', `ContainerSpec: HealthConfig Test ["${kind}"] has no command: give the command after "${kind}" (e.g. ["CMD", "wget", "-q", "-O-", "http://localhost/"]), or ["NONE"] to disable the image's check`);
+  }
 }
 
 function checkSecretReferences(tx: ReadTx, refs: SecretReference[]): void {

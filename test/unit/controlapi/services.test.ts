@@ -66,6 +66,9 @@ test('create refuses what Docker refuses, and leaves the store unchanged', async
       'rpc error: code = InvalidArgument desc = secret not found: s1',
     ],
     [{ UpdateConfig: { FailureAction: 'explode' as 'pause' } }, 400, 'unrecognized update failure action explode'],
+    // A check with nothing to run would leave the task starting forever.
+    [{ TaskTemplate: { ContainerSpec: { Image: 'a', HealthCheck: { Test: ['CMD'] } } } }, 400, /InvalidArgument desc = ContainerSpec: HealthConfig Test \["CMD"\] has no command: give the command after "CMD"/],
+    [{ TaskTemplate: { ContainerSpec: { Image: 'a', HealthCheck: { Test: ['CMD-SHELL', ' '] } } } }, 400, /HealthConfig Test \["CMD-SHELL"\] has no command/],
   ];
   for (const [extra, status, message] of cases) {
     const spec = cliServiceSpec('web2', extra);
@@ -122,6 +125,11 @@ test('update: version checked, PreviousSpec kept, rollback swaps, mode and name 
     () => store.update((tx) => updateService(tx, 'web', s.Version.Index - 1, scaled, { rollback: false, now })),
     500,
     'rpc error: code = Unknown desc = update out of sequence',
+  );
+  await rejects(
+    () => store.update((tx) => updateService(tx, 'web', s.Version.Index, cliServiceSpec('web', { TaskTemplate: { ContainerSpec: { Image: 'a', HealthCheck: { Test: ['CMD'] } } } }), { rollback: false, now })),
+    400,
+    /HealthConfig Test \["CMD"\] has no command/,
   );
   const u = await store.update((tx) => updateService(tx, 'web', s.Version.Index, scaled, { rollback: false, now }));
   assert.equal(u.Spec.Mode.Replicated?.Replicas, 4);
