@@ -108,6 +108,11 @@ labTest('a global service follows its nodes: one task each, a joining node gets 
   // A global job: one run to completion per node, counted as docker shows it.
   await run('h1', 'service', 'create', '--detach', '--name', 'once', '--mode', 'global-job', 'busybox', 'true');
   await waitUntil('once completed on both nodes', async () => (await replicas('once')) === '0/0 (2/2 completed)', { timeoutMs: 20_000, intervalMs: 250 });
+  // Done is what a job task is for: Docker shows Complete as its desired state, not Shutdown.
+  await waitUntil('both tasks of once desired Complete', async () => {
+    const states = (await run('h1', 'service', 'ps', '--format', '{{.DesiredState}} {{.CurrentState}}', 'once')).trim().split('\n');
+    return states.length === 2 && states.every((l) => l.startsWith('Complete Complete'));
+  }, { timeoutMs: 5000, intervalMs: 250 });
   await run('h1', 'service', 'rm', 'everywhere', 'once');
 });
 

@@ -24,6 +24,7 @@ export function reconcileReplicatedJob(ctx: ServiceContext, tasks: readonly Task
   const slots = groupSlots(currentRun(ctx, tasks), plan, (t) => ((t.Slot ?? 0) > 0 ? t.Slot : undefined));
   let inProgress = 0;
   for (const slot of slots.values()) {
+    markCompleted(slot, ctx);
     retire(slot, ctx, placedTaskProblem(nodes));
     if (!finishSlot(slot, ctx, true)) inProgress++;
   }
@@ -47,6 +48,7 @@ export function reconcileGlobalJob(ctx: ServiceContext, tasks: readonly TaskObje
   const slots = groupSlots(currentRun(ctx, tasks), plan, (t) => t.NodeID);
   for (const slot of slots.values()) {
     const node = nodes.get(slot.id as string);
+    markCompleted(slot, ctx);
     retire(slot, ctx, () => nodeProblem(node, constraints));
     finishSlot(slot, ctx, takesNewTasks(node, constraints));
   }
@@ -64,6 +66,11 @@ function currentRun(ctx: ServiceContext, tasks: readonly TaskObject[]): TaskObje
     else if (ctx.plan.isLive(t) && ctx.plan.setDesired(t, 'shutdown')) ctx.log.info({ task: t.ID, slot: t.Slot ?? t.NodeID }, 'task of an earlier run of the job shut down');
   }
   return current;
+}
+
+/** A task that completed did what was wanted of it: its desired state becomes Complete, as Docker shows it (not Shutdown). */
+function markCompleted(slot: Slot, ctx: ServiceContext): void {
+  for (const t of slot.tasks) if (t.Status.State === 'complete') ctx.plan.setDesired(t, 'complete');
 }
 
 /**

@@ -20,6 +20,7 @@ test('replicated job: MaxConcurrent at a time until TotalCompletions; completed 
   await h.advance(30_000);
   assert.equal(h.tasks(id).length, 5, 'done: nothing more is created');
   assert.deepEqual(completed(h, id).map((t) => t.Slot).sort(), [1, 2, 3, 4, 5]);
+  assert.deepEqual([...new Set(completed(h, id).map((t) => t.DesiredState))], ['complete'], 'a finished job task shows Complete as its desired state, as in Docker');
 }));
 
 test('replicated job: a failed task is retried in its slot per the restart policy; a slot whose policy gives up finishes the job', withHarness(nodes(1), async (h) => {
@@ -65,6 +66,7 @@ test('global job: one task to completion per node, new nodes included; a drained
   await h.agent.exit(late.ID, 0);
   await h.advance(10_000);
   assert.equal(inProgress(h, id).length, 0);
+  assert.deepEqual(completed(h, id).map((t) => t.DesiredState), ['complete', 'complete', 'complete']);
   assert.equal(h.tasks(id).length, 4, 'completed tasks are not restarted');
 }));
 
