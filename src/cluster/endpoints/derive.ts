@@ -63,8 +63,8 @@ export function deriveEndpointTable(tx: ReadTx): EndpointTable {
     });
   }
   const tasks: TaskEndpoint[] = [];
-  const candidates = [...tx.find('tasks', 'desired', 'running'), ...tx.find('tasks', 'desired', 'shutdown'), ...tx.find('tasks', 'desired', 'remove')];
-  for (const t of candidates) {
+  // Only running tasks serve or drain: the state index keeps this walk to them, not the history.
+  for (const t of tx.find('tasks', 'state', 'running')) {
     if (!t.NodeID || !up.has(t.NodeID)) continue;
     const draining = isDraining(t);
     if (!draining && !isServing(t, true)) continue;

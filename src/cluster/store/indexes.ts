@@ -17,6 +17,8 @@ export const INDEX_KEYS: { [T in TableName]: Record<TableIndexes[T], KeyFn<T>> }
     // Global tasks have no slot: they are keyed by their node instead.
     slot: (t) => (t.Slot !== undefined && t.Slot > 0 ? `${t.ServiceID}/${t.Slot}` : t.NodeID ? `${t.ServiceID}/@${t.NodeID}` : undefined),
     desired: (t) => t.DesiredState,
+    // What the endpoint table is derived from: only running tasks can serve or drain.
+    state: (t) => t.Status.State,
   },
   networks: { name: (n) => n.Spec.Name },
   secrets: { name: (s) => s.Spec.Name },

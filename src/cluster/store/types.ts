@@ -23,7 +23,7 @@ export interface TableIndexes {
   cluster: never;
   nodes: 'name' | 'role';
   services: 'name';
-  tasks: 'service' | 'node' | 'slot' | 'desired';
+  tasks: 'service' | 'node' | 'slot' | 'desired' | 'state';
   networks: 'name';
   secrets: 'name';
   configs: 'name';

@@ -89,3 +89,50 @@ test('the endpoint table holds serving and draining tasks, with VIPs, ports and 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('deriving the table reads only the running tasks, not the history of finished ones', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'shoal-endpoints-'));
+  const store = LocalStore.open(dir, silentLogger);
+  try {
+    const svc: ServiceObject = {
+      ID: 'svc1', Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '',
+      Spec: { Name: 'web', TaskTemplate: { ContainerSpec: { Image: 'busybox' } }, Mode: { Replicated: { Replicas: 2 } } },
+      Endpoint: { Spec: {} },
+    };
+    // 500 finished tasks (told to shut down: the history a long-lived cluster keeps) and 2 running ones.
+    await store.update((tx) => {
+      const s = tx.create('services', svc);
+      for (let i = 0; i < 502; i++) {
+        const t = mutable(newTask(s, (i % 2) + 1, Date.now()));
+        t.NodeID = 'node1';
+        t.Status = { ...t.Status, State: i < 500 ? 'shutdown' : 'running' };
+        t.DesiredState = i < 500 ? 'shutdown' : 'running';
+        tx.create('tasks', t);
+      }
+    });
+    let read = 0;
+    const table = store.view((tx) => deriveEndpointTable(new Proxy(tx, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop) as unknown;
+        if (prop !== 'find' && prop !== 'list') return typeof value === 'function' ? value.bind(target) : value;
+        return (table: string, ...rest: string[]) => {
+          const rows = (value as (...a: string[]) => unknown[]).call(target, table, ...rest);
+          if (table === 'tasks') read += rows.length;
+          return rows;
+        };
+      },
+    })));
+    assert.equal(read, 2, 'only the two running tasks are read');
+    assert.equal(table.tasks.length, 0, 'node1 is not a ready node here: no task serves');
+    // A task that stops running leaves the index: the next derive does not read it either.
+    await store.update((tx) => {
+      const t = mutable(tx.find('tasks', 'state', 'running')[0]!);
+      t.Status = { ...t.Status, State: 'complete' };
+      tx.update('tasks', t);
+    });
+    assert.equal(store.view((tx) => tx.find('tasks', 'state', 'running').length), 1);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
