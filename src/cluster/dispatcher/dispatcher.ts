@@ -11,11 +11,13 @@ import type { SessionMessage, StatusUpdate } from '../rpc/services.js';
 import { managerAddresses } from '../membership/ca-service.js';
 import { applyTaskStatus } from './task-status.js';
 import { SessionState } from './session-state.js';
-import { CurrentTable, recordTableVersions } from './table-versions.js';
+import { AppliedVersions, CurrentTable } from './table-versions.js';
 import { DrainBarrier } from './drain-barrier.js';
 
 /** A host is marked down after this many heartbeat periods without a word (Swarm's grace). */
 const MISSED_HEARTBEATS = 3;
+/** How long a host saying goodbye is kept waiting for the others to drop its tasks from their mesh (it waits 2 s). */
+const GOODBYE_DRAIN_MS = 1500;
 
 export interface DispatcherOptions {
   store: Store;
@@ -38,12 +40,17 @@ interface Session {
  */
 export class Dispatcher {
   private readonly sessions = new Map<string, Session>();
+  /** Each host's latest session state with this leader, kept after the session ends: a reconnect resumes from it. */
+  private readonly states = new Map<string, SessionState>();
   private readonly lastSeen = new Map<string, number>();
   /** The heartbeat period each host was last told: it may still wait that long after a shorter one is set. */
   private readonly toldPeriod = new Map<string, number>();
   /** Hosts that said goodbye and have not opened a session since: their late heartbeats do not make them ready. */
   private readonly departed = new Set<string>();
   private table = new CurrentTable();
+  private applied = new AppliedVersions();
+  /** When the hosts' applied versions last went to the store. */
+  private persistedAt = 0;
   private barrier: DrainBarrier;
   private barrierTimer?: TimerHandle;
   private unwatch?: () => void;
@@ -54,7 +61,11 @@ export class Dispatcher {
   private active = false;
 
   constructor(private readonly o: DispatcherOptions) {
-    this.barrier = new DrainBarrier(o.clock, o.log);
+    this.barrier = this.newBarrier();
+  }
+
+  private newBarrier(): DrainBarrier {
+    return new DrainBarrier(this.o.clock, this.o.log, (node) => this.applied.applied(node));
   }
 
   /** The version of the endpoint table this manager sends while it dispatches (leader), else undefined. */
@@ -67,8 +78,10 @@ export class Dispatcher {
     this.active = true;
     this.startedAt = this.o.clock.now();
     this.lastSeen.clear();
+    this.states.clear();
     this.table = new CurrentTable();
-    this.barrier = new DrainBarrier(this.o.clock, this.o.log);
+    this.applied = new AppliedVersions();
+    this.barrier = this.newBarrier();
     this.unwatch = this.o.store.watch(() => this.schedulePush());
     this.scheduleLiveness();
   }
@@ -112,7 +125,7 @@ export class Dispatcher {
         this.lastSeen.set(nodeId, this.o.clock.now());
         if (this.departed.has(nodeId)) return { periodMs: this.heartbeatPeriodMs() }; // one still on its way when the host said goodbye
         await this.markReady(nodeId);
-        await this.recordApplied(nodeId, req?.appliedTableVersion);
+        this.recordApplied(nodeId, req?.appliedTableVersion);
         const periodMs = this.heartbeatPeriodMs();
         this.toldPeriod.set(nodeId, periodMs);
         return { periodMs };
@@ -131,7 +144,14 @@ export class Dispatcher {
           const node = tx.get('nodes', nodeId);
           if (node) this.markDown(tx, node, 'shoald stopped');
         });
-        this.o.log.info({ node: nodeId }, 'host said goodbye: marked down');
+        // Its tasks stop once this returns: first every other host drops them from its mesh, so
+        // none sends them a new connection while they stop (bounded: the host waits 2 s at most).
+        await new Promise((r) => setImmediate(r)); // the push of the table without its tasks
+        const t0 = this.o.clock.now();
+        const lagging = await this.hostsApplying(this.table.currentVersion, nodeId, GOODBYE_DRAIN_MS);
+        const fields = { node: nodeId, tableVersion: this.table.currentVersion, waitedMs: this.o.clock.now() - t0 };
+        if (lagging.length) this.o.log.warn({ ...fields, lagging }, 'host said goodbye: marked down; hosts still to confirm its tasks left their mesh');
+        else this.o.log.info(fields, 'host said goodbye: marked down, its tasks out of every host\'s mesh');
         return {};
       }),
     };
@@ -140,7 +160,8 @@ export class Dispatcher {
   private openSession(call: ServerWritableStream<unknown, SessionMessage>): void {
     const nodeId = this.caller(call);
     this.sessions.get(nodeId)?.call.end(); // a host has one session: the newest wins
-    const session: Session = { state: new SessionState(nodeId), call };
+    const session: Session = { state: new SessionState(nodeId, this.states.get(nodeId)), call };
+    this.states.set(nodeId, session.state);
     this.sessions.set(nodeId, session);
     this.lastSeen.set(nodeId, this.o.clock.now());
     this.departed.delete(nodeId);
@@ -161,13 +182,29 @@ export class Dispatcher {
     return node;
   }
 
-  /** Notes on the node the table version its host applied, next to the managers' current one. */
-  private async recordApplied(nodeId: string, applied: unknown): Promise<void> {
+  /**
+   * Notes the table version a host applied, next to the managers' current one, in this leader's
+   * memory (the store gets it at the heartbeat period); a stop the drain barrier holds may go now.
+   */
+  private recordApplied(nodeId: string, applied: unknown): void {
     const managers = this.table.currentVersion;
     if (typeof applied !== 'number' || !Number.isSafeInteger(applied) || managers === 0) return;
-    const known = this.o.store.view((tx) => tx.get('nodes', nodeId)?.EndpointTableVersions);
-    if (known?.Applied === applied && known.Managers === managers) return;
-    await this.o.store.update((tx) => recordTableVersions(tx, nodeId, applied, managers));
+    if (this.applied.report(nodeId, applied, managers) && this.barrier.holding) this.schedulePush();
+  }
+
+  /**
+   * Waits until every ready host but `except` reported applying table `version` or later, or
+   * `timeoutMs` passed; the hostnames still behind then.
+   */
+  private async hostsApplying(version: number, except: string, timeoutMs: number): Promise<string[]> {
+    const deadline = this.o.clock.now() + timeoutMs;
+    for (;;) {
+      const behind = this.o.store.view((tx) => tx.list('nodes'))
+        .filter((n) => n.ID !== except && n.Status.State === 'ready' && this.applied.applied(n) < version)
+        .map((n) => n.Description.Hostname);
+      if (behind.length === 0 || this.o.clock.now() >= deadline || !this.active) return behind;
+      await new Promise((r) => this.o.clock.setTimeout(() => r(undefined), 20));
+    }
   }
 
   /** Marks a host down (its tasks are then replaced elsewhere) and ends its session. */
@@ -236,14 +273,21 @@ export class Dispatcher {
 
   private async checkLiveness(period: number): Promise<void> {
     const now = this.o.clock.now();
+    const persist = now - this.persistedAt >= period;
+    if (persist) this.persistedAt = now;
     await this.o.store.update((tx) => {
+      if (persist) this.applied.persist(tx);
       for (const node of tx.list('nodes')) {
-        const seen = this.lastSeen.get(node.ID) ?? this.startedAt;
+        const seen = this.lastSeen.get(node.ID);
         // After `swarm update --dispatcher-heartbeat` shortened the period, a host keeps the old one until its next beat.
-        const allowed = MISSED_HEARTBEATS * Math.max(period, this.toldPeriod.get(node.ID) ?? period);
-        if (node.Status.State === 'down' || seen >= now - allowed) continue;
+        // A host not heard from since this manager took over gets twice that (as swarmkit's nodes in `unknown` state):
+        // it first has to notice its session with the old leader is gone and find this one.
+        const allowed = (seen === undefined ? 2 : 1) * MISSED_HEARTBEATS * Math.max(period, this.toldPeriod.get(node.ID) ?? period);
+        // A host that joined since then is counted from its joining: it has not had the time to open its session.
+        const since = seen ?? Math.max(this.startedAt, Date.parse(node.CreatedAt) || 0);
+        if (node.Status.State === 'down' || since >= now - allowed) continue;
         this.markDown(tx, node, 'heartbeat failure');
-        this.o.log.warn({ node: node.ID, hostname: node.Description.Hostname, silentMs: now - seen }, 'node missed its heartbeats: marked down');
+        this.o.log.warn({ node: node.ID, hostname: node.Description.Hostname, silentMs: now - since }, 'node missed its heartbeats: marked down');
       }
     });
   }

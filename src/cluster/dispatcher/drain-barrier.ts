@@ -1,7 +1,7 @@
 import type { Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
 import type { ReadTx } from '../store/index.js';
-import type { TaskObject } from '../types.js';
+import type { NodeObject, TaskObject } from '../types.js';
 import { isDraining } from '../endpoints/derive.js';
 
 /** A host that has not confirmed the table by then does not hold a stop back any longer. */
@@ -27,6 +27,8 @@ export class DrainBarrier {
   constructor(
     private readonly clock: Clock,
     private readonly log: Logger,
+    /** The table version a host last reported applied (the leader's memory of its reports). */
+    private readonly applied: (node: NodeObject) => number,
     private readonly deadlineMs = DRAIN_DEADLINE_MS,
   ) {}
 
@@ -41,7 +43,7 @@ export class DrainBarrier {
     const now = this.clock.now();
     let held = this.held.get(task.ID);
     if (!held) this.held.set(task.ID, (held = { version: tableVersion, since: now }));
-    const lagging = tx.list('nodes').filter((n) => n.Status.State === 'ready' && (n.EndpointTableVersions?.Applied ?? 0) < held.version);
+    const lagging = tx.list('nodes').filter((n) => n.Status.State === 'ready' && this.applied(n) < held.version);
     const overdue = now - held.since >= this.deadlineMs;
     if (lagging.length > 0 && !overdue) return false;
     this.held.delete(task.ID);
@@ -50,6 +52,11 @@ export class DrainBarrier {
     if (lagging.length > 0) this.log.warn({ ...fields, lagging: lagging.map((n) => n.Description.Hostname) }, 'hosts did not confirm the task drained in time; stopping it anyway');
     else this.log.debug(fields, 'every host stopped sending the task new connections: it may stop');
     return true;
+  }
+
+  /** Whether a stop is held now (a host's report may release it). */
+  get holding(): boolean {
+    return this.held.size > 0;
   }
 
   /** How long until the earliest held task's deadline, if any is held. */

@@ -8,14 +8,22 @@ import type { TaskObject } from '../types.js';
  * version, the data of the secrets and configs they use, the node object and the endpoint table.
  */
 export class SessionState {
-  private readonly taskVersions = new Map<string, number>();
+  /** The copy of each task last sent to the host. */
+  private readonly sent: Map<string, TaskObject>;
   private readonly sentSecrets = new Set<string>();
   private readonly sentConfigs = new Set<string>();
   private nodeVersion = -1;
   private tableJson = '';
   private first = true;
 
-  constructor(readonly nodeId: string) {}
+  /**
+   * `previous`: the state of this host's earlier session with this leader. Its new session starts
+   * with a full set, in which a task whose stop is still held back goes as last sent (wanted
+   * running): without it the host would take the task for deleted and stop it past the barrier.
+   */
+  constructor(readonly nodeId: string, previous?: SessionState) {
+    this.sent = new Map(previous?.sent);
+  }
 
   /**
    * The next message for this host, or undefined when nothing it knows of changed. A task change
@@ -30,9 +38,15 @@ export class SessionState {
     maySend: (task: TaskObject) => boolean = () => true,
   ): SessionMessage | undefined {
     const tasks = tx.find('tasks', 'node', this.nodeId);
-    const changed = tasks.filter((t) => this.taskVersions.get(t.ID) !== t.Version.Index && maySend(t));
+    const changed: TaskObject[] = [];
+    for (const t of tasks) {
+      if (this.first || this.sent.get(t.ID)?.Version.Index !== t.Version.Index) {
+        if (maySend(t)) changed.push(t);
+        else if (this.first && this.sent.has(t.ID)) changed.push(this.sent.get(t.ID)!); // held: as the host last had it
+      }
+    }
     const present = new Set(tasks.map((t) => t.ID));
-    const removed = [...this.taskVersions.keys()].filter((id) => !present.has(id));
+    const removed = this.first ? [] : [...this.sent.keys()].filter((id) => !present.has(id));
     const secrets: Record<string, string> = {};
     const configs: Record<string, string> = {};
     const serviceNames: Record<string, string> = {};
@@ -67,8 +81,9 @@ export class SessionState {
       ...(tableChanged ? { endpoints: table } : {}),
     };
     this.first = false;
-    for (const t of changed) this.taskVersions.set(t.ID, t.Version.Index);
-    for (const id of removed) this.taskVersions.delete(id);
+    if (msg.kind === 'full') for (const id of this.sent.keys()) if (!present.has(id)) this.sent.delete(id);
+    for (const t of changed) this.sent.set(t.ID, t);
+    for (const id of removed) this.sent.delete(id);
     for (const id of Object.keys(secrets)) this.sentSecrets.add(id);
     for (const id of Object.keys(configs)) this.sentConfigs.add(id);
     if (node) this.nodeVersion = node.Version.Index;

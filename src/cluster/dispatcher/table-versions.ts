@@ -1,4 +1,5 @@
 import { mutable, type WriteTx } from '../store/index.js';
+import type { NodeObject } from '../types.js';
 import type { EndpointTable } from '../endpoints/types.js';
 
 /**
@@ -31,10 +32,38 @@ export class CurrentTable {
   }
 }
 
+type Versions = NonNullable<NodeObject['EndpointTableVersions']>;
+
 /**
- * Records on the node the table version its host reports applied and the managers' version at
- * that report, when either changed (one write per table change per host, none per heartbeat).
+ * The table version each host reports applied (right after applying, and with every heartbeat),
+ * next to the managers' version at that report. The leader keeps them in memory, where the drain
+ * barrier reads them, and writes them to the store (`node inspect` shows them) only when asked,
+ * at the heartbeat period: a Raft write per table change per host would be one per host for every
+ * scale, update or failover.
  */
+export class AppliedVersions {
+  private readonly reported = new Map<string, Versions>();
+
+  /** Notes a host's report; true when it changed what this leader knew. */
+  report(nodeId: string, applied: number, managers: number): boolean {
+    const known = this.reported.get(nodeId);
+    if (known?.Applied === applied && known.Managers === managers) return false;
+    this.reported.set(nodeId, { Applied: applied, Managers: managers });
+    return true;
+  }
+
+  /** The version the host last reported applied: to this leader, else as the store has it (an earlier leader's record). */
+  applied(node: NodeObject): number {
+    return this.reported.get(node.ID)?.Applied ?? node.EndpointTableVersions?.Applied ?? 0;
+  }
+
+  /** Writes to the store the reports it does not hold yet (nothing when none changed). */
+  persist(tx: WriteTx): void {
+    for (const [nodeId, v] of this.reported) recordTableVersions(tx, nodeId, v.Applied, v.Managers);
+  }
+}
+
+/** Records on the node the table version its host reports applied and the managers' version at that report, when either changed. */
 export function recordTableVersions(tx: WriteTx, nodeId: string, applied: number, managers: number): void {
   const node = tx.get('nodes', nodeId);
   if (!node || (node.EndpointTableVersions?.Applied === applied && node.EndpointTableVersions.Managers === managers)) return;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DrainBarrier } from '../../../src/cluster/dispatcher/drain-barrier.js';
-import { recordTableVersions } from '../../../src/cluster/dispatcher/table-versions.js';
+import { AppliedVersions } from '../../../src/cluster/dispatcher/table-versions.js';
 import { ManualClock } from '../../../src/util/clock.js';
 import { silentLogger } from '../../../src/util/logger.js';
 import type { TaskObject } from '../../../src/cluster/types.js';
@@ -13,21 +13,26 @@ test('a running task told to stop is held until every ready host applied a table
   const { store, close } = await openStore();
   try {
     const clock = new ManualClock(1000);
-    const barrier = new DrainBarrier(clock, silentLogger, 5000);
+    // The hosts' reports, in the leader's memory: the barrier does not wait for them to reach the store.
+    const applied = new AppliedVersions();
+    const barrier = new DrainBarrier(clock, silentLogger, (n) => applied.applied(n), 5000);
     const svc = { Spec: cliServiceSpec('web') };
     const serving = withAddress(runningTask('svc1', 1, svc));
     const stopping: TaskObject = { ...serving, DesiredState: 'shutdown', Version: { Index: serving.Version.Index + 1 } };
-    await store.update((tx) => recordTableVersions(tx, NODE_ID, 40, 40));
+    applied.report(NODE_ID, 40, 40);
 
     assert.equal(store.view((tx) => barrier.maySend(tx, serving, 40)), true, 'a serving task goes out at once');
     assert.equal(store.view((tx) => barrier.maySend(tx, stopping, 41)), false, 'the host has only applied table 40');
     assert.equal(barrier.nextDeadlineMs(), 5000);
+    assert.equal(barrier.holding, true);
     clock.advance(1000);
     // A later table (42) does not move the bar: 41 already has the task draining.
     assert.equal(store.view((tx) => barrier.maySend(tx, stopping, 42)), false);
-    await store.update((tx) => recordTableVersions(tx, NODE_ID, 41, 42));
+    applied.report(NODE_ID, 41, 42);
     assert.equal(store.view((tx) => barrier.maySend(tx, stopping, 42)), true, 'every host confirmed');
     assert.equal(barrier.nextDeadlineMs(), undefined);
+    assert.equal(barrier.holding, false);
+    assert.equal(store.view((tx) => tx.get('nodes', NODE_ID)!.EndpointTableVersions), undefined, 'nothing written to the store');
     assert.equal(store.view((tx) => barrier.maySend(tx, { ...stopping, Version: { Index: 99 } }, 43)), true, 'released stays released');
 
     // Another task: the host never confirms, the deadline lets it go.

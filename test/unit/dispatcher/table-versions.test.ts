@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CurrentTable, recordTableVersions } from '../../../src/cluster/dispatcher/table-versions.js';
+import { AppliedVersions, CurrentTable, recordTableVersions } from '../../../src/cluster/dispatcher/table-versions.js';
 import { deriveEndpointTable } from '../../../src/cluster/endpoints/derive.js';
 import { shapeNode } from '../../../src/api/shape/node.js';
 import { NODE_ID, openStore } from '../controlapi/fixture.js';
@@ -57,6 +57,33 @@ test('a host\'s applied table version is recorded on its node once per change an
     assert.deepEqual(store.view((tx) => tx.get('nodes', NODE_ID)!.EndpointTableVersions), { Applied: 9, Managers: 9 });
     // Unknown nodes (removed meanwhile) are left alone.
     await store.update((tx) => recordTableVersions(tx, 'gone', 1, 1));
+  } finally {
+    await close();
+  }
+});
+
+test('the hosts\' applied versions stay in the leader\'s memory; the store gets them in one write when persisted', async () => {
+  const { store, close } = await openStore();
+  try {
+    const versions = new AppliedVersions();
+    const node = () => store.view((tx) => tx.get('nodes', NODE_ID)!);
+    const before = store.view((tx) => tx.index);
+    // Reports after each table change: no store write, the memory answers.
+    for (let v = 10; v <= 20; v++) assert.equal(versions.report(NODE_ID, v, 20), true);
+    assert.equal(versions.report(NODE_ID, 20, 20), false, 'the same report again changes nothing');
+    assert.equal(store.view((tx) => tx.index), before, 'no Raft write per report');
+    assert.equal(versions.applied(node()), 20);
+    // At the heartbeat period: one write with the latest report; again with nothing new: none.
+    await store.update((tx) => versions.persist(tx));
+    assert.equal(store.view((tx) => tx.index), before + 1);
+    assert.deepEqual(node().EndpointTableVersions, { Applied: 20, Managers: 20 });
+    await store.update((tx) => versions.persist(tx));
+    assert.equal(store.view((tx) => tx.index), before + 1);
+    // A new leader starts with no reports: it reads the store until the host reports to it.
+    const fresh = new AppliedVersions();
+    assert.equal(fresh.applied(node()), 20);
+    fresh.report(NODE_ID, 21, 21);
+    assert.equal(fresh.applied(node()), 21);
   } finally {
     await close();
   }
