@@ -6,6 +6,7 @@ import { taskLogFields } from '../cluster/log-fields.js';
 import type { TaskExecutor, TaskExit, TaskHealth, TaskHealthCheck } from '../runtime/types.js';
 import type { AgentControlPlane } from './control-plane.js';
 import { attachTaskNetworks, buildRunSpec, stopGraceMs, type NetworkAttacher } from './run-spec.js';
+import { READINESS_BOUND_MS, readinessTargets, waitAccepting } from './readiness.js';
 
 /** Whether a health check is set and not disabled (`NONE`, as `--no-healthcheck` sends). */
 const hasHealthCheck = (c: TaskHealthCheck | undefined): boolean => !!c?.Test?.length && c.Test[0] !== 'NONE';
@@ -200,6 +201,7 @@ export class Agent {
         const now = await this.o.executor.health(task.ID);
         if (now) this.healthChanged(task.ID, now);
       } else {
+        await this.untilAccepting(h, container);
         this.report(task, 'running', started.note ?? 'started', undefined, container);
       }
       log.info({ pid: started.pid }, 'task started');
@@ -211,6 +213,22 @@ export class Agent {
     }
     if (h.stopping) void this.stopTask(h, true);
     await this.awaitExit(h);
+  }
+
+  /**
+   * A task without a health check that publishes TCP ports stays `starting` (out of the mesh) until
+   * its address accepts connections on them, for up to READINESS_BOUND_MS; then it enters anyway.
+   * Without this the mesh would send it connections before its process listens, to be refused.
+   */
+  private async untilAccepting(h: Handled, container: TaskStatus['ContainerStatus']): Promise<void> {
+    const targets = readinessTargets(h.task, this.o.controlPlane.serviceEndpoint(h.task.ServiceID));
+    if (targets.length === 0) return;
+    this.report(h.task, 'starting', 'starting', undefined, container);
+    const t0 = Date.now();
+    const ready = await waitAccepting(targets, READINESS_BOUND_MS, () => h.stopping);
+    const fields = { targets: targets.map((t) => `${t.host}:${t.port}`), waitedMs: Date.now() - t0 };
+    if (ready) this.logFor(h.task).debug(fields, 'task accepts connections on its published ports');
+    else if (!h.stopping) this.logFor(h.task).warn(fields, `task did not accept connections on its published ports within ${READINESS_BOUND_MS} ms: it enters the mesh anyway (give it a health check to hold it out longer)`);
   }
 
   private async awaitExit(h: Handled): Promise<void> {

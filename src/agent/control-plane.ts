@@ -1,4 +1,5 @@
 import type { TaskObject, TaskStatus, NodeObject } from '../cluster/types.js';
+import type { ServiceEndpoint } from '../cluster/endpoints/types.js';
 
 /** What the agent needs from the managers: its assignments, the data they reference, and a place to report status. */
 export interface AgentControlPlane {
@@ -14,4 +15,6 @@ export interface AgentControlPlane {
   /** This host's node object, as the managers last sent it. */
   node(): NodeObject | undefined;
   serviceName(serviceId: string): string | undefined;
+  /** The service as the last endpoint table from the managers has it (its published ports). */
+  serviceEndpoint(serviceId: string): ServiceEndpoint | undefined;
 }

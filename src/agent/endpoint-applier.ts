@@ -67,7 +67,7 @@ export class EndpointApplier {
         this.applied = table.version;
         this.retryMs = RETRY_FIRST_MS;
         if (table.committedAt !== undefined) this.commitToLive.observe(Math.max(0, Date.now() - table.committedAt) / 1000);
-        this.o.log.debug({ version: table.version }, 'endpoint table applied');
+        this.o.log.debug({ version: table.version, committedAt: table.committedAt }, 'endpoint table applied');
         this.o.onApplied?.(table.version);
       } catch (err) {
         // A retry (or the next table) converges from what the kernel holds.

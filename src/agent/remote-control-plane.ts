@@ -3,13 +3,15 @@ import type { Logger } from '../util/logger.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { errorMessage } from '../util/errors.js';
 import type { NodeObject, TaskObject, TaskStatus } from '../cluster/types.js';
-import type { EndpointTable } from '../cluster/endpoints/types.js';
+import type { EndpointTable, ServiceEndpoint } from '../cluster/endpoints/types.js';
 import { RpcClient, withClusterPort } from '../cluster/rpc/client.js';
 import { DISPATCHER_SERVICE, type SessionMessage, type StatusUpdate } from '../cluster/rpc/services.js';
 import { clusterClientCredentials, type NodeCredentials } from '../cluster/rpc/tls.js';
 import type { AgentControlPlane } from './control-plane.js';
 
 const RECONNECT_MS = 1000;
+/** A manager that answered it is not the leader: the next one is tried almost at once (after a failover, finding the new leader fast keeps this host from being marked down). */
+const NOT_LEADER_RETRY_MS = 100;
 
 export interface RemoteControlPlaneOptions {
   /** The managers' cluster addresses to try, in order (asked again at every reconnect). */
@@ -38,6 +40,7 @@ export class RemoteControlPlane implements AgentControlPlane {
   private readonly secrets = new Map<string, Buffer>();
   private readonly configs = new Map<string, Buffer>();
   private readonly serviceNames = new Map<string, string>();
+  private endpointServices = new Map<string, ServiceEndpoint>();
   private readonly watchers = new Set<(tasks: TaskObject[]) => void>();
   private next = 0;
   private client?: RpcClient;
@@ -48,6 +51,8 @@ export class RemoteControlPlane implements AgentControlPlane {
   private ownNode?: NodeObject;
   private lastManagers: SessionMessage['managers'] = [];
   private haveFullSet = false;
+  /** Managers in a row that refused the session as not the leader. */
+  private refusals = 0;
   private stopped = false;
   /** Status reports that could not be delivered yet, latest per task. */
   private readonly undelivered = new Map<string, TaskStatus>();
@@ -115,6 +120,10 @@ export class RemoteControlPlane implements AgentControlPlane {
     return this.serviceNames.get(serviceId);
   }
 
+  serviceEndpoint(serviceId: string): ServiceEndpoint | undefined {
+    return this.endpointServices.get(serviceId);
+  }
+
   private connect(): void {
     if (this.stopped) return;
     const managers = this.o.managers().map(withClusterPort);
@@ -141,10 +150,17 @@ export class RemoteControlPlane implements AgentControlPlane {
     this.reconnectTimer = this.o.clock.setTimeout(() => {
       this.reconnectTimer = undefined;
       this.connect();
-    }, RECONNECT_MS);
+    }, this.nextRetryMs(why));
+  }
+
+  /** Soon after a refusal by a manager that is not the leader, unless a whole round of them refused (an election under way). */
+  private nextRetryMs(why: string): number {
+    this.refusals = why.includes('is not the leader') ? this.refusals + 1 : 0;
+    return this.refusals > 0 && this.refusals < this.o.managers().length ? NOT_LEADER_RETRY_MS : RECONNECT_MS;
   }
 
   private receive(msg: SessionMessage): void {
+    this.refusals = 0;
     if (msg.kind === 'full') this.tasks.clear();
     for (const t of msg.tasks) this.tasks.set(t.ID, t);
     for (const id of msg.removedTasks) this.tasks.delete(id);
@@ -159,7 +175,10 @@ export class RemoteControlPlane implements AgentControlPlane {
     this.periodMs = msg.heartbeatPeriodMs;
     const addrs = msg.managers.map((m) => m.addr);
     if (addrs.length && addrs.join() !== this.o.managers().join()) this.o.onManagers?.(addrs);
-    if (msg.endpoints) this.o.onEndpoints?.(msg.endpoints);
+    if (msg.endpoints) {
+      this.endpointServices = new Map(msg.endpoints.services.map((s) => [s.serviceId, s]));
+      this.o.onEndpoints?.(msg.endpoints);
+    }
     this.haveFullSet = true;
     if (this.undelivered.size) void this.deliver();
     const tasks = [...this.tasks.values()];
