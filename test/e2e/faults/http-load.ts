@@ -13,8 +13,8 @@ export interface LoadConfig {
 }
 
 export interface LoadResult {
-  /** Start time (ms since epoch), target, and the error when it failed. */
-  requests: { at: number; target: string; error?: string }[];
+  /** Start time (ms since epoch), target, how long it took (ms), and the error when it failed. */
+  requests: { at: number; target: string; ms?: number; error?: string }[];
 }
 
 function get(target: string, timeoutMs: number): Promise<string | undefined> {
@@ -42,6 +42,7 @@ async function main(config: LoadConfig): Promise<void> {
     const entry: LoadResult['requests'][number] = { at: Date.now(), target };
     result.requests.push(entry);
     const p = get(target, config.timeoutMs).then((error) => {
+      entry.ms = Date.now() - entry.at;
       if (error) entry.error = error;
       pending.delete(p);
     });

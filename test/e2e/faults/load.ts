@@ -4,6 +4,8 @@ import type { LoadConfig, LoadResult } from './http-load.js';
 
 const CLIENT = fileURLToPath(new URL('./http-load.js', import.meta.url));
 
+export type LoadResultRequests = LoadResult['requests'];
+
 export interface LoadSummary {
   sent: number;
   failed: number;
@@ -50,4 +52,21 @@ export function lastFailureAfter(requests: LoadResult['requests'], faultsAt: num
     if (since.length) latest = Math.max(latest, Math.min(...since));
   }
   return latest;
+}
+
+/** When a fault struck and, if it lost a host, until when the mesh could still send that host's tasks new connections. */
+export interface FaultWindow {
+  at: number;
+  /** When every other host's mesh had dropped the lost host's tasks. */
+  lostUntil?: number;
+}
+
+/**
+ * The failed requests the mesh's promise does not allow (nftables: none but those in flight on a
+ * lost host): a request may fail only if it was in flight when a fault struck or, for a fault that
+ * lost a host, was sent before every other host's mesh dropped that host's tasks.
+ */
+export function unexplainedFailures(requests: LoadResult['requests'], faults: FaultWindow[]): LoadResult['requests'] {
+  const inFlight = (r: LoadResult['requests'][number], t: number) => r.at <= t && t <= r.at + (r.ms ?? Infinity);
+  return requests.filter((r) => r.error && !faults.some((f) => inFlight(r, f.at) || (f.lostUntil !== undefined && r.at >= f.at && r.at <= f.lostUntil)));
 }
