@@ -5,7 +5,7 @@ import { errorMessage } from '../util/errors.js';
 import type { NodeObject, TaskObject, TaskStatus } from '../cluster/types.js';
 import type { EndpointTable, ServiceEndpoint } from '../cluster/endpoints/types.js';
 import { RpcClient, withClusterPort } from '../cluster/rpc/client.js';
-import { DISPATCHER_SERVICE, type SessionMessage, type StatusUpdate } from '../cluster/rpc/services.js';
+import { DISPATCHER_SERVICE, type HeartbeatRequest, type SessionCA, type SessionMessage, type StatusUpdate } from '../cluster/rpc/services.js';
 import { clusterClientCredentials, type NodeCredentials } from '../cluster/rpc/tls.js';
 import type { AgentControlPlane } from './control-plane.js';
 
@@ -27,6 +27,10 @@ export interface RemoteControlPlaneOptions {
   onNode?: (node: NodeObject) => void;
   /** The version of the endpoint table this host has applied, reported with every heartbeat. */
   appliedTableVersion?: () => number;
+  /** This host's trust root and certificate issuer, reported with every heartbeat. */
+  tlsInfo?: () => HeartbeatRequest['tlsInfo'];
+  /** The swarm's roots, when the managers send them (first message, and a root rotation's steps). */
+  onCA?: (ca: SessionCA) => void;
 }
 
 /**
@@ -139,14 +143,25 @@ export class RemoteControlPlane implements AgentControlPlane {
     this.scheduleHeartbeat(0);
   }
 
-  private lost(addr: string, why: string): void {
+  /** Opens a new session with the same manager now (this host's certificate changed: the managers should see the new one). */
+  reconnect(): void {
     if (this.stopped || this.reconnectTimer) return;
-    this.o.log.warn({ manager: addr, why }, 'session with the managers lost; reconnecting');
-    this.next++;
+    this.dropStream();
+    this.connect();
+  }
+
+  private dropStream(): void {
     if (this.heartbeatTimer) this.o.clock.clearTimeout(this.heartbeatTimer);
     this.stream?.removeAllListeners();
     this.stream?.on('error', () => undefined);
     this.stream?.cancel();
+  }
+
+  private lost(addr: string, why: string): void {
+    if (this.stopped || this.reconnectTimer) return;
+    this.o.log.warn({ manager: addr, why }, 'session with the managers lost; reconnecting');
+    this.next++;
+    this.dropStream();
     this.reconnectTimer = this.o.clock.setTimeout(() => {
       this.reconnectTimer = undefined;
       this.connect();
@@ -179,6 +194,7 @@ export class RemoteControlPlane implements AgentControlPlane {
       this.endpointServices = new Map(msg.endpoints.services.map((s) => [s.serviceId, s]));
       this.o.onEndpoints?.(msg.endpoints);
     }
+    if (msg.ca) this.o.onCA?.(msg.ca);
     this.haveFullSet = true;
     if (this.undelivered.size) void this.deliver();
     const tasks = [...this.tasks.values()];
@@ -195,7 +211,8 @@ export class RemoteControlPlane implements AgentControlPlane {
     this.heartbeatTimer = this.o.clock.setTimeout(async () => {
       const client = this.client;
       try {
-        const res = await client!.call<{ periodMs: number }>('Heartbeat', { appliedTableVersion: this.o.appliedTableVersion?.() ?? 0 }, this.periodMs);
+        const req: HeartbeatRequest = { appliedTableVersion: this.o.appliedTableVersion?.() ?? 0, tlsInfo: this.o.tlsInfo?.() };
+        const res = await client!.call<{ periodMs: number }>('Heartbeat', req, this.periodMs);
         this.periodMs = res.periodMs;
         if (client === this.client && !this.stopped) this.scheduleHeartbeat(this.periodMs);
       } catch (err) {

@@ -25,9 +25,29 @@ export interface SwarmSpec {
   Orchestration: { TaskHistoryRetentionLimit: number };
   Raft: { SnapshotInterval: number; KeepOldSnapshots?: number; LogEntriesForSlowFollowers: number; ElectionTick: number; HeartbeatTick: number };
   Dispatcher: { HeartbeatPeriod: number };
-  CAConfig: { NodeCertExpiry: number; ExternalCAs?: unknown[]; SigningCACert?: string; SigningCAKey?: string; ForceRotate?: number };
+  CAConfig: { NodeCertExpiry: number; ExternalCAs?: ExternalCA[]; SigningCACert?: string; SigningCAKey?: string; ForceRotate?: number };
   TaskDefaults: { LogDriver?: { Name: string; Options?: Record<string, string> } };
   EncryptionConfig: { AutoLockManagers: boolean };
+}
+
+/** A CA outside the swarm that signs node certificates (`--external-ca protocol=cfssl,url=...,cacert=...`). */
+export interface ExternalCA {
+  Protocol: string;
+  URL: string;
+  Options?: Record<string, string>;
+  /** The root it signs with (PEM); empty: the swarm's current root. */
+  CACert?: string;
+}
+
+/** The swarm's root CA as the managers keep it (never shown by the API). */
+export interface ClusterRootCA {
+  CACert: string;
+  /** Absent when only an external CA holds the key. */
+  CAKey?: string;
+  /** A root rotation under way: the new root, its key, and the new root signed by the current one. */
+  RootRotation?: { CACert: string; CAKey?: string; CrossSignedCACert: string };
+  /** The `ForceRotate` counter the last rotation answered. */
+  LastForcedRotation?: number;
 }
 
 export interface ClusterObject extends Meta {
@@ -41,7 +61,7 @@ export interface ClusterObject extends Meta {
   /** Not shown by the API: the unlock key when autolock is on. */
   UnlockKey?: string;
   /** Not shown by the API: the root CA's certificate and key (PEM), with which managers sign node certificates. */
-  RootCA?: { CACert: string; CAKey: string };
+  RootCA?: ClusterRootCA;
 }
 
 // ---------- nodes ----------

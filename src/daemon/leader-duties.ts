@@ -7,6 +7,7 @@ import type { Dispatcher } from '../cluster/dispatcher/dispatcher.js';
 import type { ClusterObject } from '../cluster/types.js';
 import { ManagerStatusUpdater } from '../cluster/membership/manager-status.js';
 import { RaftMembership } from '../cluster/membership/raft-membership.js';
+import { RootRotationReconciler } from '../cluster/membership/root-rotation.js';
 
 export interface LeaderDutiesOptions {
   store: RaftStore;
@@ -25,6 +26,7 @@ export class LeaderDuties {
   private stopLoops?: () => Promise<void>;
   private managers?: ManagerStatusUpdater;
   private membership?: RaftMembership;
+  private rootRotation?: RootRotationReconciler;
   private unlisten?: () => void;
   private queue: Promise<void> = Promise.resolve();
 
@@ -59,6 +61,8 @@ export class LeaderDuties {
     this.managers.start();
     this.membership = new RaftMembership({ store, log: log.child({ component: 'membership' }) });
     this.membership.start();
+    this.rootRotation = new RootRotationReconciler({ store, log: log.child({ component: 'ca' }) });
+    this.rootRotation.start();
   }
 
   /** The cluster object; on a new swarm, the leader is elected just before `swarm init` writes it. */
@@ -81,6 +85,7 @@ export class LeaderDuties {
     this.o.log.info('this manager no longer leads: dropping leader duties');
     this.managers?.stop();
     this.membership?.stop();
+    this.rootRotation?.stop();
     this.o.dispatcher.stop();
     await this.stopLoops?.();
     await this.allocator.stop();

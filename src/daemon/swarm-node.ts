@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
-import { createPublicKey } from 'node:crypto';
 import { ShoalError, errorMessage } from '../util/errors.js';
 import type { TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
@@ -10,10 +9,15 @@ import type { Store } from '../cluster/store/index.js';
 import { openRaftStore } from '../cluster/raft/open.js';
 import type { RaftStore } from '../cluster/raft/raft-store.js';
 import { GrpcTransport } from '../cluster/raft/transport/grpc.js';
-import { bootstrapCluster, type InitRequest } from '../cluster/membership/bootstrap.js';
+import { bootstrapCluster, defaultSwarmSpec, mergeSwarmSpec, type InitRequest } from '../cluster/membership/bootstrap.js';
 import { caService } from '../cluster/membership/ca-service.js';
 import { joinCluster } from '../cluster/membership/join.js';
-import { createRootCA, generateNodeKey, issueNodeCertificate, renewalDelayMs, signRenewal } from '../cluster/ca/certificates.js';
+import { generateNodeKey, renewalDelayMs, signRenewal } from '../cluster/ca/certificates.js';
+import { createCsr } from '../cluster/ca/csr.js';
+import { signNodeCertificate } from '../cluster/ca/signer.js';
+import { nodeTLSInfo, tlsInfo, trustedRoots } from '../cluster/ca/root-ca.js';
+import { samePems } from '../cluster/ca/chain.js';
+import { checkExternalCAs, initialRootCA, specCAConfig } from '../cluster/controlapi/ca-config.js';
 import { Dispatcher } from '../cluster/dispatcher/dispatcher.js';
 import { ClusterServer } from '../cluster/rpc/cluster-server.js';
 import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
@@ -25,9 +29,9 @@ import type { TraceRequest } from '../cluster/trace/plan-trace.js';
 import type { TraceAnswer } from '../mesh/dataplane/index.js';
 import { ENDPOINTS_SERVICE, endpointsService, remoteServiceView, type HostServiceView, type ServiceViewRequest } from '../cluster/endpoints/service-view.js';
 import { localServiceView, serviceWhy, type ServiceWhy } from './service-why.js';
-import type { NodeObject, ServiceObject } from '../cluster/types.js';
+import type { NodeObject, ServiceObject, SwarmSpec } from '../cluster/types.js';
 import type { LogLine, LogOptions } from '../runtime/types.js';
-import { CA_SERVICE, DISPATCHER_SERVICE, type IssueRequest, type IssueResponse } from '../cluster/rpc/services.js';
+import { CA_SERVICE, DISPATCHER_SERVICE, type IssueRequest, type IssueResponse, type SessionCA } from '../cluster/rpc/services.js';
 import { RpcClient } from '../cluster/rpc/client.js';
 import { NodeCertificateProvider, callerIdentity, clusterClientCredentials, type NodeCredentials } from '../cluster/rpc/tls.js';
 import { LeaderDuties } from './leader-duties.js';
@@ -53,6 +57,7 @@ export interface SwarmNodeDeps {
 /** What a manager runs besides the agent: the replicated store, its services on the cluster port, and the leader's duties. */
 interface ManagerParts {
   store: RaftStore;
+  transport: GrpcTransport;
   /** Stops following the cluster's unlock key. */
   unfollowKey: () => void;
   dispatcher: Dispatcher;
@@ -161,11 +166,16 @@ export class SwarmNode {
   static async init(deps: SwarmNodeDeps, base: Omit<NodeState, 'nodeId' | 'clusterId' | 'role' | 'managers'>, req: Omit<InitRequest, 'nodeId' | 'clusterId' | 'rootCA'>): Promise<SwarmNode> {
     const nodeId = newId();
     const clusterId = newId();
-    const rootCA = await createRootCA();
+    // The root: new, or an external CA's (whose key the swarm never holds); this host's certificate comes from it.
+    const config = req.spec?.CAConfig;
+    const externalCAs = checkExternalCAs(config?.ExternalCAs);
+    const rootCA = await initialRootCA(config);
+    const spec = req.spec && config ? { ...req.spec, CAConfig: specCAConfig(config, externalCAs) as SwarmSpec['CAConfig'] } : req.spec;
     const key = generateNodeKey();
-    const certPem = await issueNodeCertificate(rootCA, { nodeId, role: 'manager', clusterId, publicKeyPem: key.publicKeyPem, validityMs: 90 * 24 * 3600 * 1000 });
+    const validityMs = mergeSwarmSpec(defaultSwarmSpec(), spec).CAConfig.NodeCertExpiry / 1e6;
+    const signed = await signNodeCertificate(rootCA, externalCAs, { nodeId, role: 'manager', clusterId, csrPem: await createCsr(key.privateKeyPem), validityMs });
     const state: NodeState = { ...base, nodeId, clusterId, role: 'manager', managers: [] };
-    writeCredentials(deps.dataDir, { caCertPem: rootCA.certPem, certPem, keyPem: key.privateKeyPem });
+    writeCredentials(deps.dataDir, { caCertPem: signed.trustPem, certPem: signed.certPem, keyPem: key.privateKeyPem });
     writeNodeState(deps.dataDir, state);
     let node: SwarmNode;
     try {
@@ -175,7 +185,7 @@ export class SwarmNode {
       throw err;
     }
     try {
-      await node.store!.update((tx) => bootstrapCluster(tx, { ...req, nodeId, clusterId, rootCA }));
+      await node.store!.update((tx) => bootstrapCluster(tx, { ...req, spec, nodeId, clusterId, rootCA }));
     } catch (err) {
       await node.shutdown(true);
       throw err;
@@ -185,7 +195,7 @@ export class SwarmNode {
   }
 
   /** `swarm join`: admitted by a manager with a join token; the token decides the role. */
-  static async join(deps: SwarmNodeDeps, base: Omit<NodeState, 'nodeId' | 'clusterId' | 'role' | 'managers'>, remoteAddrs: string[], token: string, req: Omit<IssueRequest, 'token' | 'publicKeyPem'>): Promise<SwarmNode> {
+  static async join(deps: SwarmNodeDeps, base: Omit<NodeState, 'nodeId' | 'clusterId' | 'role' | 'managers'>, remoteAddrs: string[], token: string, req: Omit<IssueRequest, 'token' | 'csrPem'>): Promise<SwarmNode> {
     const joined = await joinCluster(remoteAddrs, token, { ...req, listenPort: listenPort(base.listenAddr) });
     const { identity } = joined;
     const managers = identity.managers.length ? identity.managers.map((m) => m.addr) : [joined.manager];
@@ -243,17 +253,23 @@ export class SwarmNode {
     const transport = new GrpcTransport({
       id: this.state.nodeId,
       log,
-      listen: { register, authorize: (call) => callerIdentity(call, this.credentials.caCertPem, ['manager']) },
+      listen: { register, authorize: (call) => callerIdentity(call, this.trustPem(), ['manager']) },
       channelCredentials: clusterClientCredentials(this.credentials.caCertPem, this.credentials),
     });
     for (const p of peers) if (p.id !== this.state.nodeId) transport.setPeer(p.id, p.addr);
     const { forceNewCluster, unlockKey } = opts;
     const store = await openRaftStore({ dir: join(swarmDir(dataDir), 'raft'), nodeId: this.state.nodeId, bootstrap, forceNewCluster, unlockKey, transport, clock, log });
-    const dispatcher = new Dispatcher({ store, log: log.child({ component: 'dispatcher' }), clock, caCertPem: () => this.credentials.caCertPem, isLeader: () => store.isLeader() });
+    const dispatcher = new Dispatcher({ store, log: log.child({ component: 'dispatcher' }), clock, caCertPem: () => this.trustPem(), isLeader: () => store.isLeader() });
     register(CA_SERVICE, caService({ store, log: log.child({ component: 'ca' }), addManager: (id, addr) => store.addMember(id, addr) }));
     register(DISPATCHER_SERVICE, dispatcher.service());
     const unfollowKey = followUnlockKey(store, unlockKey, log.child({ component: 'autolock' }));
-    this.manager = { store, unfollowKey, dispatcher, services, duties: new LeaderDuties({ store, dispatcher, log, clock }) };
+    this.manager = { store, transport, unfollowKey, dispatcher, services, duties: new LeaderDuties({ store, dispatcher, log, clock }) };
+  }
+
+  /** The roots a manager checks callers against: the swarm's, from the store (both during a root rotation), once it has them. */
+  private trustPem(): string {
+    const rootCA = this.manager?.store.view((tx) => tx.list('cluster')[0]?.RootCA);
+    return rootCA ? trustedRoots(rootCA) : this.credentials.caCertPem;
   }
 
   private async startAgent(): Promise<void> {
@@ -284,6 +300,8 @@ export class SwarmNode {
       clock,
       onEndpoints: (table) => this.endpoints?.offer(table),
       appliedTableVersion: () => this.endpoints?.appliedVersion ?? 0,
+      tlsInfo: () => nodeTLSInfo(this.credentials.certPem, this.credentials.caCertPem),
+      onCA: (ca) => this.followRootCA(ca),
       onNode: (node) => {
         if (node.Spec.Role !== this.state.role) void this.changeRole(node.Spec.Role);
       },
@@ -325,6 +343,7 @@ export class SwarmNode {
 
   /** Renews this host's certificate at a random point between 50% and 80% of its lifetime (at once if that passed, e.g. after a long time off). */
   private scheduleRenewal(delayMs = renewalDelayMs(this.credentials.certPem, this.deps.clock.now())): void {
+    if (this.renewalTimer) this.deps.clock.clearTimeout(this.renewalTimer);
     // Timers cannot wait longer than about 24 days: a longer wait is taken in steps.
     const step = Math.min(Math.max(delayMs, 1000), MAX_TIMER_MS);
     this.renewalTimer = this.deps.clock.setTimeout(() => {
@@ -335,8 +354,8 @@ export class SwarmNode {
           if (!this.stopped) this.scheduleRenewal();
         },
         (err) => {
-          this.deps.log.warn({ err: errorMessage(err) }, 'renewing the node certificate failed; trying again in a minute');
-          if (!this.stopped) this.scheduleRenewal(60_000);
+          this.deps.log.warn({ err: errorMessage(err) }, `renewing the node certificate failed; trying again in ${RENEWAL_RETRY_MS / 1000}s`);
+          if (!this.stopped) this.scheduleRenewal(RENEWAL_RETRY_MS);
         },
       );
     }, step);
@@ -348,14 +367,38 @@ export class SwarmNode {
     if (!manager) throw new ShoalError('unavailable', 'no manager known to renew the certificate with');
     const client = new RpcClient(CA_SERVICE, manager, clusterClientCredentials(this.credentials.caCertPem, this.credentials));
     try {
-      const publicKeyPem = createPublicKey(this.credentials.keyPem).export({ type: 'spki', format: 'pem' }) as string;
-      const renewal = signRenewal(this.credentials.certPem, this.credentials.keyPem, publicKeyPem);
-      const res = await client.call<IssueResponse>('IssueNodeCertificate', { publicKeyPem, hostname: '', advertiseAddr: this.state.advertiseAddr, renewal } satisfies IssueRequest);
-      this.credentials = { ...this.credentials, certPem: res.certPem };
-      writeCredentials(this.deps.dataDir, this.credentials);
-      this.certs.update(this.credentials);
+      const csrPem = await createCsr(this.credentials.keyPem);
+      const renewal = signRenewal(this.credentials.certPem, this.credentials.keyPem, csrPem);
+      const res = await client.call<IssueResponse>('IssueNodeCertificate', { csrPem, hostname: '', advertiseAddr: this.state.advertiseAddr, renewal } satisfies IssueRequest);
+      this.setCredentials({ ...this.credentials, certPem: res.certPem, caCertPem: res.caCertPem });
+      // A new session, so the managers see the new certificate (and its issuer, which a root rotation waits for) at once.
+      this.controlPlane?.reconnect();
     } finally {
       client.close();
+    }
+  }
+
+  /** Keeps, writes and serves new TLS material: the cluster port, the session and Raft use it from now on. */
+  private setCredentials(creds: NodeCredentials): void {
+    this.credentials = creds;
+    writeCredentials(this.deps.dataDir, creds);
+    this.certs.update(creds);
+    this.manager?.transport.setChannelCredentials(clusterClientCredentials(creds.caCertPem, creds));
+  }
+
+  /**
+   * The swarm's roots as the session brings them: trust what it trusts, and when this host's
+   * certificate is not from the root that signs now (a root rotation began), renew at once
+   * rather than at the usual point of its lifetime.
+   */
+  private followRootCA(ca: SessionCA): void {
+    if (!samePems(ca.trustPem, this.credentials.caCertPem)) {
+      this.deps.log.info({ node: this.state.nodeId, roots: ca.trustPem.match(/BEGIN CERTIFICATE/g)?.length }, 'the swarm\'s trusted roots changed');
+      this.setCredentials({ ...this.credentials, caCertPem: ca.trustPem });
+    }
+    if (nodeTLSInfo(this.credentials.certPem, this.credentials.caCertPem).CertIssuerPublicKey !== tlsInfo(ca.issuerPem).CertIssuerPublicKey && !this.stopped) {
+      this.deps.log.info({ node: this.state.nodeId }, 'the swarm\'s root CA is rotating: renewing this host\'s certificate now');
+      this.scheduleRenewal(0);
     }
   }
 
@@ -387,6 +430,7 @@ export class SwarmNode {
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
+const RENEWAL_RETRY_MS = 10_000;
 
 /** The port of a listen address (`0.0.0.0:2377` → 2377). */
 function listenPort(listenAddr: string): number {

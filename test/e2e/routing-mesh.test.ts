@@ -1,14 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { withLab, waitUntil, type Lab } from '../lab/index.js';
-import { dockerOn, startShoalds } from './shoald-harness.js';
-
-/** One HTTP GET from the lab's outside namespace to host:port through busybox nc; the body, or '' on failure. */
-async function fetchFromOutside(lab: Lab, host: string, port: number): Promise<string> {
-  const res = await lab.exec(lab.labHost, 'busybox', ['nc', '-w', '3', host, String(port)], { allowFail: true, input: 'GET / HTTP/1.0\r\n\r\n', timeoutMs: 10_000 });
-  const body = res.stdout.split('\r\n\r\n')[1] ?? '';
-  return res.stdout.startsWith('HTTP/1.') ? body.trim() : '';
-}
+import { withLab, waitUntil } from '../lab/index.js';
+import { dockerOn, fetchFromOutside, startShoalds } from './shoald-harness.js';
 
 for (const dataplane of ['nftables', 'userspace'] as const) {
   test(`a published port answers on every host and reaches the tasks on all hosts (${dataplane})`, async () => {

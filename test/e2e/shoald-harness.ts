@@ -78,3 +78,10 @@ export async function startShoalds(lab: Lab, names: string[], extraArgs: string[
 
 /** `run(host, ...args)`: the docker CLI against that host's shoald, its stdout (throws on failure). */
 export const dockerOn = (hosts: Record<string, ShoaldInHost>) => async (h: string, ...args: string[]): Promise<string> => (await hosts[h]!.docker(args)).stdout;
+
+/** One HTTP GET from the lab's outside namespace to host:port through busybox nc; the body, or '' on failure. */
+export async function fetchFromOutside(lab: Lab, host: string, port: number): Promise<string> {
+  const res = await lab.exec(lab.labHost, 'busybox', ['nc', '-w', '3', host, String(port)], { allowFail: true, input: 'GET / HTTP/1.0\r\n\r\n', timeoutMs: 10_000 });
+  const body = res.stdout.split('\r\n\r\n')[1] ?? '';
+  return res.stdout.startsWith('HTTP/1.') ? body.trim() : '';
+}

@@ -1,4 +1,5 @@
-import { getCluster, refuseUnsupportedCAConfig, updateSwarm } from '../../cluster/controlapi/swarm.js';
+import { getCluster, updateSwarm } from '../../cluster/controlapi/swarm.js';
+import { checkExternalCAs, plannedRootCA, specCAConfig } from '../../cluster/controlapi/ca-config.js';
 import type { SwarmSpec } from '../../cluster/types.js';
 import { ShoalError } from '../../util/errors.js';
 import type { SwarmInitRequest, SwarmJoinRequest } from '../backend.js';
@@ -23,7 +24,6 @@ async function init(ctx: RequestContext): Promise<void> {
   const req = await readJson<SwarmInitRequest>(ctx.req, swarmInitSchema);
   // --force-new-cluster is the recovery of a manager already in a (broken) swarm.
   if (!req.ForceNewCluster) refuseIfInSwarm(ctx);
-  refuseUnsupportedCAConfig(req.Spec ?? {});
   sendJson(ctx.res, 200, await ctx.backend.swarm.init(req));
 }
 
@@ -43,13 +43,18 @@ async function leave(ctx: RequestContext): Promise<void> {
 async function updateRoute(ctx: RequestContext): Promise<void> {
   managerStore(ctx.backend);
   const version = versionParam(ctx.query, 'swarm');
-  const spec = await readJson<Partial<SwarmSpec>>(ctx.req, swarmSpecSchema);
+  const given = await readJson<Partial<SwarmSpec>>(ctx.req, swarmSpecSchema);
+  // A root rotation's new root is made (and cross-signed) before the write; the version check then refuses a race.
+  const current = view(ctx, (tx) => getCluster(tx));
+  const externalCAs = given.CAConfig?.ExternalCAs !== undefined ? checkExternalCAs(given.CAConfig.ExternalCAs) : current.Spec.CAConfig.ExternalCAs;
+  const rootCA = current.RootCA && (await plannedRootCA(current.RootCA, given.CAConfig, externalCAs));
+  const spec: Partial<SwarmSpec> = given.CAConfig ? { ...given, CAConfig: specCAConfig(given.CAConfig, externalCAs) as SwarmSpec['CAConfig'] } : given;
   const rotate = {
     workerToken: boolParam(ctx.query, 'rotateWorkerToken'),
     managerToken: boolParam(ctx.query, 'rotateManagerToken'),
     unlockKey: boolParam(ctx.query, 'rotateManagerUnlockKey'),
   };
-  await update(ctx, (tx) => updateSwarm(tx, version, spec, rotate));
+  await update(ctx, (tx) => updateSwarm(tx, version, spec, rotate, rootCA));
   sendEmpty(ctx.res, 200);
 }
 

@@ -1,6 +1,7 @@
 import { invalidArgument, ShoalError } from '../../util/errors.js';
 import type { ReadTx, WriteTx } from '../store/types.js';
-import type { ClusterObject, SwarmSpec } from '../types.js';
+import type { ClusterObject, ClusterRootCA, SwarmSpec } from '../types.js';
+import { clusterTLSInfo } from '../ca/root-ca.js';
 import { checkVersion, rpcError } from './errors.js';
 import { mergeSwarmSpec } from '../membership/bootstrap.js';
 import { rotateJoinToken } from '../membership/join-token.js';
@@ -22,38 +23,29 @@ export function getCluster(tx: ReadTx): ClusterObject {
 }
 
 /**
- * Updates the swarm spec and rotates tokens or the unlock key. Like Docker, fields left zero or
+ * Updates the swarm spec, rotates tokens or the unlock key, and sets the root CA state the
+ * caller planned (`plannedRootCA`: a root rotation started or cancelled). Like Docker, fields left zero or
  * out keep their current value, and the spec must stay named "default".
  */
-export function updateSwarm(tx: WriteTx, version: number, input: Partial<SwarmSpec>, rotate: SwarmRotation): ClusterObject {
+export function updateSwarm(tx: WriteTx, version: number, input: Partial<SwarmSpec>, rotate: SwarmRotation, rootCA?: ClusterRootCA): ClusterObject {
   const cluster = getCluster(tx);
   const name = input.Name || 'default';
   if (name !== 'default') throw invalidArgument('swarm spec must be named "default"');
   checkVersion(cluster, version);
-  refuseUnsupportedCAConfig(input);
   const spec = mergeSwarmSpec(cluster.Spec, { ...input, Name: 'default' });
   validateSpec(spec);
   const next: ClusterObject = structuredClone(cluster);
   next.Spec = spec;
   if (rotate.workerToken) next.JoinTokens.Worker = rotateJoinToken(cluster.JoinTokens.Worker);
   if (rotate.managerToken) next.JoinTokens.Manager = rotateJoinToken(cluster.JoinTokens.Manager);
+  if (rootCA) {
+    next.RootCA = rootCA;
+    next.TLSInfo = clusterTLSInfo(rootCA);
+    next.RootRotationInProgress = !!rootCA.RootRotation;
+  }
   if (!spec.EncryptionConfig.AutoLockManagers) delete next.UnlockKey;
   else if (!next.UnlockKey || rotate.unlockKey) next.UnlockKey = newUnlockKey();
   return tx.update('cluster', next);
-}
-
-/**
- * Root CA rotation (`swarm ca --rotate`, which sends ForceRotate or a new signing CA) and external
- * CAs are not built yet: refused, so the CLI does not report a rotation that did not happen.
- */
-export function refuseUnsupportedCAConfig(input: Partial<SwarmSpec>): void {
-  const ca = input.CAConfig;
-  if (ca?.ForceRotate || ca?.SigningCACert || ca?.SigningCAKey) {
-    throw rpcError('Unimplemented', 'root CA rotation (docker swarm ca --rotate) is not supported by Shoal yet: the cluster keeps its root CA; node certificates still renew by themselves (docker swarm update --cert-expiry)');
-  }
-  if (Array.isArray(ca?.ExternalCAs) && ca.ExternalCAs.length > 0) {
-    throw rpcError('Unimplemented', 'external CAs (--external-ca) are not supported by Shoal yet: node certificates are signed by the cluster\'s own root CA');
-  }
 }
 
 function validateSpec(spec: SwarmSpec): void {

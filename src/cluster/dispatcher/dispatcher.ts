@@ -7,7 +7,7 @@ import { deriveEndpointTable } from '../endpoints/derive.js';
 import { unary } from '../rpc/cluster-server.js';
 import { RpcError, failStream } from '../rpc/rpc-error.js';
 import { callerIdentity } from '../rpc/tls.js';
-import type { SessionMessage, StatusUpdate } from '../rpc/services.js';
+import type { HeartbeatRequest, SessionMessage, StatusUpdate } from '../rpc/services.js';
 import { managerAddresses } from '../membership/ca-service.js';
 import { applyTaskStatus } from './task-status.js';
 import { SessionState } from './session-state.js';
@@ -120,12 +120,13 @@ export class Dispatcher {
           failStream(call, err);
         }
       },
-      Heartbeat: unary(async (req: { appliedTableVersion?: number }, call) => {
+      Heartbeat: unary(async (req: HeartbeatRequest, call) => {
         const nodeId = this.caller(call);
         this.lastSeen.set(nodeId, this.o.clock.now());
         if (this.departed.has(nodeId)) return { periodMs: this.heartbeatPeriodMs() }; // one still on its way when the host said goodbye
         await this.markReady(nodeId);
         this.recordApplied(nodeId, req?.appliedTableVersion);
+        await this.recordTLSInfo(nodeId, req?.tlsInfo);
         const periodMs = this.heartbeatPeriodMs();
         this.toldPeriod.set(nodeId, periodMs);
         return { periodMs };
@@ -205,6 +206,21 @@ export class Dispatcher {
       if (behind.length === 0 || this.o.clock.now() >= deadline || !this.active) return behind;
       await new Promise((r) => this.o.clock.setTimeout(() => r(undefined), 20));
     }
+  }
+
+  /** Notes on the node the trust root and certificate issuer its host reports, when they changed. */
+  private async recordTLSInfo(nodeId: string, info: HeartbeatRequest['tlsInfo']): Promise<void> {
+    if (!info || typeof info.TrustRoot !== 'string' || typeof info.CertIssuerSubject !== 'string' || typeof info.CertIssuerPublicKey !== 'string') return;
+    const want = { TrustRoot: info.TrustRoot, CertIssuerSubject: info.CertIssuerSubject, CertIssuerPublicKey: info.CertIssuerPublicKey };
+    const same = (n: NodeObject | undefined) => !n || JSON.stringify(n.Description.TLSInfo) === JSON.stringify(want);
+    if (same(this.o.store.view((tx) => tx.get('nodes', nodeId)))) return;
+    await this.o.store.update((tx) => {
+      const node = tx.get('nodes', nodeId);
+      if (same(node)) return;
+      const copy = mutable(node!);
+      copy.Description = { ...copy.Description, TLSInfo: want };
+      tx.update('nodes', copy);
+    });
   }
 
   /** Marks a host down (its tasks are then replaced elsewhere) and ends its session. */

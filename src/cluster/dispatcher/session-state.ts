@@ -2,6 +2,7 @@ import type { ReadTx } from '../store/index.js';
 import type { EndpointTable } from '../endpoints/types.js';
 import type { SessionMessage } from '../rpc/services.js';
 import type { TaskObject } from '../types.js';
+import { signingRoot, trustedRoots } from '../ca/root-ca.js';
 
 /**
  * What one host's session has been sent, so each push carries only what changed: tasks by
@@ -14,6 +15,7 @@ export class SessionState {
   private readonly sentConfigs = new Set<string>();
   private nodeVersion = -1;
   private tableJson = '';
+  private caJson = '';
   private first = true;
 
   /**
@@ -66,7 +68,11 @@ export class SessionState {
     const node = tx.get('nodes', this.nodeId);
     const nodeChanged = !!node && node.Version.Index !== this.nodeVersion;
     const tableChanged = tableJson !== this.tableJson;
-    if (!this.first && changed.length === 0 && removed.length === 0 && !nodeChanged && !tableChanged) return undefined;
+    const rootCA = tx.list('cluster')[0]?.RootCA;
+    const ca = rootCA && { trustPem: trustedRoots(rootCA), issuerPem: signingRoot(rootCA).certPem };
+    const caJson = JSON.stringify(ca ?? null);
+    const caChanged = caJson !== this.caJson;
+    if (!this.first && changed.length === 0 && removed.length === 0 && !nodeChanged && !tableChanged && !caChanged) return undefined;
 
     const msg: SessionMessage = {
       kind: this.first ? 'full' : 'update',
@@ -79,6 +85,7 @@ export class SessionState {
       heartbeatPeriodMs,
       managers,
       ...(tableChanged ? { endpoints: table } : {}),
+      ...(caChanged && ca ? { ca } : {}),
     };
     this.first = false;
     if (msg.kind === 'full') for (const id of this.sent.keys()) if (!present.has(id)) this.sent.delete(id);
@@ -88,6 +95,7 @@ export class SessionState {
     for (const id of Object.keys(configs)) this.sentConfigs.add(id);
     if (node) this.nodeVersion = node.Version.Index;
     this.tableJson = tableJson;
+    this.caJson = caJson;
     return msg;
   }
 }

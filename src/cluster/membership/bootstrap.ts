@@ -1,18 +1,18 @@
-import { X509Certificate } from 'node:crypto';
 import type { WriteTx } from '../store/index.js';
-import type { ClusterObject, NetworkObjectSwarm, NodeObject, SwarmSpec } from '../types.js';
+import type { ClusterObject, ClusterRootCA, NetworkObjectSwarm, NodeObject, SwarmSpec } from '../types.js';
 import { newId } from '../../util/ids.js';
-import { caDigest, formatJoinToken, newTokenSecret } from './join-token.js';
+import { newJoinTokens } from './join-token.js';
 import { newUnlockKey } from './unlock-key.js';
-import { certDer, subjectDer, type RootCA } from '../ca/certificates.js';
+import { certDer } from '../ca/certificates.js';
+import { clusterTLSInfo } from '../ca/root-ca.js';
 import { describeHost, type HostFacts } from '../../daemon/host-facts.js';
 
 
 export interface InitRequest {
   nodeId: string;
   clusterId: string;
-  /** The new cluster's root CA, made by the caller (key generation is async). */
-  rootCA: RootCA;
+  /** The new cluster's root CA, made or checked by the caller (key generation is async). */
+  rootCA: ClusterRootCA;
   advertiseAddr: string;
   listenAddr: string;
   facts: HostFacts;
@@ -52,16 +52,13 @@ export function mergeSwarmSpec(base: SwarmSpec, given: Partial<SwarmSpec> | unde
   }
   if (given.Dispatcher?.HeartbeatPeriod) out.Dispatcher.HeartbeatPeriod = given.Dispatcher.HeartbeatPeriod;
   if (given.CAConfig?.NodeCertExpiry) out.CAConfig.NodeCertExpiry = given.CAConfig.NodeCertExpiry;
+  // The signing key is never kept in the spec (it goes to the root CA, which the API never shows).
+  for (const k of ['ExternalCAs', 'ForceRotate', 'SigningCACert'] as const) {
+    if (given.CAConfig?.[k] !== undefined) (out.CAConfig as Record<string, unknown>)[k] = given.CAConfig[k];
+  }
   if (given.TaskDefaults) out.TaskDefaults = given.TaskDefaults;
   if (given.EncryptionConfig) out.EncryptionConfig = { AutoLockManagers: !!given.EncryptionConfig.AutoLockManagers };
   return out;
-}
-
-/** `TLSInfo` as Docker shows it: the root certificate, and its subject and public key in base64 DER. */
-export function trustInfo(caCertPem: string): ClusterObject['TLSInfo'] {
-  const cert = new X509Certificate(caCertPem);
-  const spki = cert.publicKey.export({ type: 'spki', format: 'der' });
-  return { TrustRoot: caCertPem, CertIssuerSubject: subjectDer(cert.raw).toString('base64'), CertIssuerPublicKey: spki.toString('base64') };
 }
 
 /**
@@ -69,8 +66,7 @@ export function trustInfo(caCertPem: string): ClusterObject['TLSInfo'] {
  * manager (leader), and the `ingress` network, as `docker swarm init` does.
  */
 export function bootstrapCluster(tx: WriteTx, req: InitRequest): void {
-  const tlsInfo = trustInfo(req.rootCA.certPem);
-  const digest = caDigest(certDer(req.rootCA.certPem));
+  const tls = clusterTLSInfo(req.rootCA);
   const meta = { Version: { Index: 0 }, CreatedAt: '', UpdatedAt: '' };
 
   const spec = mergeSwarmSpec(defaultSwarmSpec(), req.spec);
@@ -79,16 +75,13 @@ export function bootstrapCluster(tx: WriteTx, req: InitRequest): void {
     ID: req.clusterId,
     ...meta,
     Spec: spec,
-    TLSInfo: tlsInfo,
+    TLSInfo: tls,
     RootRotationInProgress: false,
     DefaultAddrPool: req.defaultAddrPool?.length ? req.defaultAddrPool : ['10.0.0.0/8'],
     SubnetSize: req.subnetSize || 24,
     DataPathPort: req.dataPathPort || 4789,
-    JoinTokens: {
-      Worker: formatJoinToken({ caDigest: digest, secret: newTokenSecret() }),
-      Manager: formatJoinToken({ caDigest: digest, secret: newTokenSecret() }),
-    },
-    RootCA: { CACert: req.rootCA.certPem, CAKey: req.rootCA.keyPem },
+    JoinTokens: newJoinTokens(certDer(req.rootCA.CACert)),
+    RootCA: req.rootCA,
     ...(spec.EncryptionConfig.AutoLockManagers && { UnlockKey: newUnlockKey() }),
   };
   tx.create('cluster', cluster);
@@ -97,7 +90,7 @@ export function bootstrapCluster(tx: WriteTx, req: InitRequest): void {
     ID: req.nodeId,
     ...meta,
     Spec: { Labels: {}, Role: 'manager', Availability: req.availability || 'active' },
-    Description: { ...describeHost(req.facts), TLSInfo: tlsInfo },
+    Description: { ...describeHost(req.facts), TLSInfo: tls },
     Status: { State: 'ready', Addr: req.advertiseAddr },
     ManagerStatus: { Leader: true, Reachability: 'reachable', Addr: `${req.advertiseAddr}:${req.listenAddr.split(':').pop() ?? '2377'}` },
   };

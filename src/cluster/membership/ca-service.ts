@@ -1,16 +1,17 @@
 import { status, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Store } from '../store/index.js';
-import type { NodeObject } from '../types.js';
+import type { ClusterObject, ClusterRootCA, NodeObject } from '../types.js';
 import { newId } from '../../util/ids.js';
 import type { Logger } from '../../util/logger.js';
-import { issueNodeCertificate, certDer, verifyRenewal, type NodeRole } from '../ca/certificates.js';
-import { errorMessage } from '../../util/errors.js';
+import { certDer, verifyRenewal, type NodeRole } from '../ca/certificates.js';
+import { signNodeCertificate, type NodeCertRequest } from '../ca/signer.js';
+import { nodeTLSInfo, trustedRoots } from '../ca/root-ca.js';
+import { ShoalError, errorMessage } from '../../util/errors.js';
 import { caDigest, parseJoinToken } from './join-token.js';
 import { unary } from '../rpc/cluster-server.js';
 import { RpcError } from '../rpc/rpc-error.js';
 import { callerIdentity } from '../rpc/tls.js';
 import type { IssueRequest, IssueResponse } from '../rpc/services.js';
-import { trustInfo } from './bootstrap.js';
 import { SHOAL_VERSION } from '../../version.js';
 
 const INVALID_TOKEN = 'A valid join token is necessary to join this cluster';
@@ -27,35 +28,46 @@ export function caService(o: CaServiceOptions): UntypedServiceImplementation {
   const cluster = () => {
     const c = o.store.view((tx) => tx.list('cluster')[0]);
     if (!c?.RootCA) throw new RpcError(status.UNAVAILABLE, 'this manager has no cluster CA');
-    return c;
+    return c as ClusterObject & { RootCA: ClusterRootCA };
   };
   return {
-    GetRootCACertificate: unary(async () => ({ certPem: cluster().RootCA!.CACert })),
+    GetRootCACertificate: unary(async () => ({ certPem: cluster().RootCA.CACert })),
     IssueNodeCertificate: unary(async (req: IssueRequest, call): Promise<IssueResponse> => {
       const c = cluster();
-      const ca = { certPem: c.RootCA!.CACert, keyPem: c.RootCA!.CAKey };
+      const trust = trustedRoots(c.RootCA);
       let nodeId: string;
       let role: NodeRole;
       if (req.token !== undefined) {
-        role = tokenRole(req.token, c.JoinTokens, caDigest(certDer(ca.certPem)));
+        role = tokenRole(req.token, c.JoinTokens, caDigest(certDer(c.RootCA.CACert)));
         nodeId = newId();
-        const node = newNode(nodeId, role, req, ca.certPem);
-        await o.store.update((tx) => tx.create('nodes', node));
-        if (node.ManagerStatus) await o.addManager(nodeId, node.ManagerStatus.Addr);
-        o.log.info({ node: nodeId, role, hostname: req.hostname, addr: req.advertiseAddr }, 'a host joined the swarm');
       } else {
         // Renewal. A host that was off past its certificate's end proves who it is with a signature
         // by its key, so it comes back instead of being locked out.
-        const id = req.renewal ? renewalIdentity(req, ca.certPem) : callerIdentity(call, ca.certPem);
+        const id = req.renewal ? renewalIdentity(req, trust) : callerIdentity(call, trust);
         const node = o.store.view((tx) => tx.get('nodes', id.nodeId));
         if (!node) throw new RpcError(status.PERMISSION_DENIED, `node ${id.nodeId} was removed from the swarm: join again with a token`);
         nodeId = id.nodeId;
         role = node.Spec.Role;
       }
-      const certPem = await issueNodeCertificate(ca, { nodeId, role, clusterId: c.ID, publicKeyPem: req.publicKeyPem, validityMs: c.Spec.CAConfig.NodeCertExpiry / 1e6 });
-      return { nodeId, role, clusterId: c.ID, certPem, caCertPem: ca.certPem, managers: managerAddresses(o.store) };
+      const signed = await sign(c, { nodeId, role, clusterId: c.ID, csrPem: req.csrPem, validityMs: c.Spec.CAConfig.NodeCertExpiry / 1e6 });
+      if (req.token !== undefined) {
+        const node = newNode(nodeId, role, req, nodeTLSInfo(signed.certPem, signed.trustPem));
+        await o.store.update((tx) => tx.create('nodes', node));
+        if (node.ManagerStatus) await o.addManager(nodeId, node.ManagerStatus.Addr);
+        o.log.info({ node: nodeId, role, hostname: req.hostname, addr: req.advertiseAddr }, 'a host joined the swarm');
+      }
+      return { nodeId, role, clusterId: c.ID, certPem: signed.certPem, caCertPem: signed.trustPem, managers: managerAddresses(o.store) };
     }),
   };
+}
+
+async function sign(c: ClusterObject & { RootCA: ClusterRootCA }, req: NodeCertRequest) {
+  try {
+    return await signNodeCertificate(c.RootCA, c.Spec.CAConfig.ExternalCAs, req);
+  } catch (err) {
+    if (err instanceof ShoalError && err.code === 'invalid_argument') throw new RpcError(status.INVALID_ARGUMENT, err.message);
+    throw new RpcError(status.UNAVAILABLE, errorMessage(err));
+  }
 }
 
 /** The managers' cluster addresses, for hosts to connect to. */
@@ -63,9 +75,9 @@ export function managerAddresses(store: Store): { nodeId: string; addr: string }
   return store.view((tx) => tx.find('nodes', 'role', 'manager')).flatMap((n) => (n.ManagerStatus ? [{ nodeId: n.ID, addr: n.ManagerStatus.Addr }] : []));
 }
 
-function renewalIdentity(req: IssueRequest, caCertPem: string) {
+function renewalIdentity(req: IssueRequest, trustedRootsPem: string) {
   try {
-    return verifyRenewal(req.renewal!, req.publicKeyPem, caCertPem);
+    return verifyRenewal(req.renewal!, req.csrPem, trustedRootsPem);
   } catch (err) {
     throw new RpcError(status.UNAUTHENTICATED, errorMessage(err));
   }
@@ -84,8 +96,7 @@ function tokenRole(token: string, tokens: { Worker: string; Manager: string }, d
   throw new RpcError(status.INVALID_ARGUMENT, INVALID_TOKEN);
 }
 
-function newNode(nodeId: string, role: NodeRole, req: IssueRequest, caCertPem: string): NodeObject {
-  const tls = trustInfo(caCertPem);
+function newNode(nodeId: string, role: NodeRole, req: IssueRequest, tls: NodeObject['Description']['TLSInfo']): NodeObject {
   return {
     ID: nodeId,
     Version: { Index: 0 },

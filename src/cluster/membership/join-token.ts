@@ -36,3 +36,9 @@ export function parseJoinToken(token: string): JoinToken {
 
 /** A new token for the same CA: old ones stop admitting new hosts. */
 export const rotateJoinToken = (token: string): string => formatJoinToken({ ...parseJoinToken(token), secret: newTokenSecret() });
+
+/** A worker and a manager token, new secrets, for the root CA with these DER bytes. */
+export const newJoinTokens = (caDer: Buffer): { Worker: string; Manager: string } => {
+  const digest = caDigest(caDer);
+  return { Worker: formatJoinToken({ caDigest: digest, secret: newTokenSecret() }), Manager: formatJoinToken({ caDigest: digest, secret: newTokenSecret() }) };
+};

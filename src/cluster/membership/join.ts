@@ -2,6 +2,8 @@ import { connect, type DetailedPeerCertificate } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { ShoalError, errorMessage } from '../../util/errors.js';
 import { generateNodeKey, verifyNodeCertificate } from '../ca/certificates.js';
+import { samePems, splitPems } from '../ca/chain.js';
+import { createCsr } from '../ca/csr.js';
 import { caDigest, parseJoinToken } from './join-token.js';
 import { RpcClient, withClusterPort } from '../rpc/client.js';
 import { CA_SERVICE, type IssueRequest, type IssueResponse } from '../rpc/services.js';
@@ -19,7 +21,7 @@ export interface JoinResult {
  * token before sending anything (no trust on first use), then asks for a node certificate with
  * the token. Tries each given manager in turn.
  */
-export async function joinCluster(remoteAddrs: string[], token: string, req: Omit<IssueRequest, 'token' | 'publicKeyPem'>): Promise<JoinResult> {
+export async function joinCluster(remoteAddrs: string[], token: string, req: Omit<IssueRequest, 'token' | 'csrPem'>): Promise<JoinResult> {
   const parsed = parseJoinToken(token);
   if (remoteAddrs.length === 0) throw new ShoalError('invalid_argument', 'give the address of a manager to join: docker swarm join --token <token> <manager-ip>:2377');
   let lastError: unknown;
@@ -33,9 +35,11 @@ export async function joinCluster(remoteAddrs: string[], token: string, req: Omi
       const key = generateNodeKey();
       const client = new RpcClient(CA_SERVICE, addr, clusterClientCredentials(caCertPem));
       try {
-        const identity = await client.call<IssueResponse>('IssueNodeCertificate', { ...req, token, publicKeyPem: key.publicKeyPem } satisfies IssueRequest);
+        const identity = await client.call<IssueResponse>('IssueNodeCertificate', { ...req, token, csrPem: await createCsr(key.privateKeyPem) } satisfies IssueRequest);
+        // The roots to trust from now on include the one the token vouches for (and, during a root rotation, the new one).
         verifyNodeCertificate(identity.certPem, caCertPem);
-        return { identity, credentials: { caCertPem, certPem: identity.certPem, keyPem: key.privateKeyPem }, manager: addr };
+        if (!samePems(splitPems(identity.caCertPem)[0] ?? '', caCertPem)) throw new ShoalError('unavailable', `the manager at ${addr} sent roots that do not start with the one the join token names`);
+        return { identity, credentials: { caCertPem: identity.caCertPem, certPem: identity.certPem, keyPem: key.privateKeyPem }, manager: addr };
       } finally {
         client.close();
       }

@@ -11,7 +11,8 @@ export const DISPATCHER_SERVICE = jsonService('shoal.Dispatcher', ['Heartbeat', 
 export interface IssueRequest {
   /** Absent when renewing with a valid certificate. */
   token?: string;
-  publicKeyPem: string;
+  /** A PKCS#10 request for the host's key (the key never leaves the host). */
+  csrPem: string;
   hostname: string;
   advertiseAddr: string;
   /** The cluster port the host will listen on (managers speak Raft to each other there). */
@@ -29,7 +30,9 @@ export interface IssueResponse {
   nodeId: string;
   role: 'manager' | 'worker';
   clusterId: string;
+  /** The node certificate (followed by the cross-signed new root during a root rotation). */
   certPem: string;
+  /** The roots to trust (the new one too during a root rotation). */
   caCertPem: string;
   managers: { nodeId: string; addr: string }[];
 }
@@ -48,6 +51,23 @@ export interface SessionMessage {
   heartbeatPeriodMs: number;
   managers: { nodeId: string; addr: string }[];
   endpoints?: EndpointTable;
+  /**
+   * The swarm's roots, on the first message and whenever they change: the roots to trust, and the
+   * one the host's certificate should come from (a new root during a rotation: renew now).
+   */
+  ca?: SessionCA;
+}
+
+export interface SessionCA {
+  trustPem: string;
+  issuerPem: string;
+}
+
+/** What a host says with each heartbeat. */
+export interface HeartbeatRequest {
+  appliedTableVersion?: number;
+  /** The host's trust root and the issuer of its certificate (what `node inspect` shows, and root rotation waits for). */
+  tlsInfo?: NodeObject['Description']['TLSInfo'];
 }
 
 export interface StatusUpdate {

@@ -1,11 +1,13 @@
+import { X509Certificate } from 'node:crypto';
 import { credentials, experimental, status, type ChannelCredentials, type ServerCredentials } from '@grpc/grpc-js';
 import type { ServerSurfaceCall } from '@grpc/grpc-js/build/src/server-call.js';
 import type { CaCertificateUpdateListener, CertificateProvider, IdentityCertificateUpdateListener } from '@grpc/grpc-js/build/src/certificate-provider.js';
 import { verifyNodeCertificate, type NodeIdentity, type NodeRole } from '../ca/certificates.js';
+import { signedBy, splitPems } from '../ca/chain.js';
 import { errorMessage } from '../../util/errors.js';
 import { RpcError } from './rpc-error.js';
 
-/** A host's TLS material: the cluster's root certificate, its own certificate and key (PEM). */
+/** A host's TLS material: the roots it trusts (the swarm's current one first), its own certificate (and intermediates) and key (PEM). */
 export interface NodeCredentials {
   caCertPem: string;
   certPem: string;
@@ -51,10 +53,26 @@ export class NodeCertificateProvider implements CertificateProvider {
     return { caCertificate: Buffer.from(this.creds.caCertPem) };
   }
 
-  /** The chain includes the root, so a joining host can read it and check it against its token. */
+  /**
+   * The chain ends with the swarm's current root (the first trusted one), so a joining host can read
+   * it and check it against its token; during a root rotation the cross-signed new root comes
+   * between, so hosts that trust only the old root accept a certificate from the new one.
+   */
   private identityUpdate() {
-    return { certificate: Buffer.from(`${this.creds.certPem.trim()}\n${this.creds.caCertPem.trim()}\n`), privateKey: Buffer.from(this.creds.keyPem) };
+    return { certificate: Buffer.from(presentedChain(this.creds)), privateKey: Buffer.from(this.creds.keyPem) };
   }
+}
+
+/**
+ * The chain a host presents: its certificate, the intermediates only while its first trusted root
+ * did not sign it directly (after a root rotation ends, a joining host must find the new root at
+ * the end, not the cross-signed one), then that root.
+ */
+export function presentedChain(creds: NodeCredentials): string {
+  const [leaf = '', ...intermediates] = splitPems(creds.certPem);
+  const root = splitPems(creds.caCertPem)[0] ?? '';
+  const direct = leaf && root && signedBy(new X509Certificate(leaf), new X509Certificate(root));
+  return [leaf, ...(direct ? [] : intermediates), root].join('');
 }
 
 /**

@@ -3,9 +3,10 @@
 // certificate, replayed and forged messages, a certificate from another CA. Prints one JSON line:
 // what was sent and how the manager answered each.
 import { connect as tcpConnect } from 'node:net';
-import { randomBytes, sign, createPrivateKey, createPublicKey } from 'node:crypto';
+import { randomBytes, sign, createPrivateKey } from 'node:crypto';
 import { credentials, Client, Metadata, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
 import { createRootCA, generateNodeKey, issueNodeCertificate } from '../../../src/cluster/ca/certificates.js';
+import { createCsr } from '../../../src/cluster/ca/csr.js';
 
 export interface ProbeConfig {
   /** "address:2377" of a manager. */
@@ -73,9 +74,9 @@ function clientStream(creds: ChannelCredentials, target: string, path: string, m
   });
 }
 
-/** A renewal as the node would sign it at `signedAt`, for `publicKeyPem`. */
-function renewal(c: ProbeConfig, publicKeyPem: string, signedAt: number) {
-  const signature = sign('sha256', Buffer.from(`${signedAt}\n${publicKeyPem}`), createPrivateKey(c.node.keyPem)).toString('base64');
+/** A renewal as the node would sign it at `signedAt`, for the request `csrPem`. */
+function renewal(c: ProbeConfig, csrPem: string, signedAt: number) {
+  const signature = sign('sha256', Buffer.from(`${signedAt}\n${csrPem}`), createPrivateKey(c.node.keyPem)).toString('base64');
   return { certPem: c.node.certPem, signedAt, signature };
 }
 
@@ -102,13 +103,14 @@ async function main(c: ProbeConfig): Promise<ProbeOutcome[]> {
     [json({ type: 'append', term: 999, from: c.node.id, entries: [{ index: 1, term: 999, data: 'eA==' }] }), randomBytes(64)]));
   await record('Raft.Snapshot with garbage', clientStream(anonymous, c.target, '/shoal.raft.Raft/Snapshot', [randomBytes(1024)]));
   const intruder = generateNodeKey();
+  const intruderCsr = await createCsr(intruder.privateKeyPem);
   await record('CA.IssueNodeCertificate with a forged token', unary(anonymous, c.target, '/shoal.CA/IssueNodeCertificate',
-    json({ token: c.forgedToken, publicKeyPem: intruder.publicKeyPem, hostname: 'intruder', advertiseAddr: host })));
+    json({ token: c.forgedToken, csrPem: intruderCsr, hostname: 'intruder', advertiseAddr: host })));
   await record('CA.IssueNodeCertificate with a renewal replayed an hour late', unary(anonymous, c.target, '/shoal.CA/IssueNodeCertificate',
-    json({ publicKeyPem: intruder.publicKeyPem, hostname: '', advertiseAddr: host, renewal: renewal(c, intruder.publicKeyPem, Date.now() - 3600_000) })));
-  const nodePublic = createPublicKey(c.node.keyPem).export({ type: 'spki', format: 'pem' }) as string;
+    json({ csrPem: intruderCsr, hostname: '', advertiseAddr: host, renewal: renewal(c, intruderCsr, Date.now() - 3600_000) })));
+  const nodeCsr = await createCsr(c.node.keyPem);
   await record('CA.IssueNodeCertificate with a captured renewal and the intruder\'s key', unary(anonymous, c.target, '/shoal.CA/IssueNodeCertificate',
-    json({ publicKeyPem: intruder.publicKeyPem, hostname: '', advertiseAddr: host, renewal: renewal(c, nodePublic, Date.now()) })));
+    json({ csrPem: intruderCsr, hostname: '', advertiseAddr: host, renewal: renewal(c, nodeCsr, Date.now()) })));
   await record('CA.IssueNodeCertificate with a body that is not JSON', unary(anonymous, c.target, '/shoal.CA/IssueNodeCertificate', randomBytes(200)));
 
   // A certificate naming a real manager, from a CA of the intruder's own.

@@ -12,6 +12,8 @@ import { RpcClient } from '../../../src/cluster/rpc/client.js';
 import { CA_SERVICE, type IssueResponse } from '../../../src/cluster/rpc/services.js';
 import { NodeCertificateProvider, clusterClientCredentials } from '../../../src/cluster/rpc/tls.js';
 import { silentLogger } from '../../../src/util/logger.js';
+import { asClusterRootCA } from '../../../src/cluster/ca/root-ca.js';
+import { createCsr } from '../../../src/cluster/ca/csr.js';
 
 const DAY = 24 * 3600 * 1000;
 
@@ -32,7 +34,7 @@ test('a node whose certificate expired while it was off renews it; a removed nod
   const rootCA = await createRootCA();
   const other = await createRootCA();
   const facts = { hostname: 'm', ncpu: 1, memoryBytes: 1e9, kernelVersion: '6', os: 'linux', architecture: 'x86_64' };
-  await store.update((tx) => bootstrapCluster(tx, { nodeId: 'manager1', clusterId: 'c1', rootCA, advertiseAddr: '127.0.0.1', listenAddr: '127.0.0.1:0', facts }));
+  await store.update((tx) => bootstrapCluster(tx, { nodeId: 'manager1', clusterId: 'c1', rootCA: asClusterRootCA(rootCA), advertiseAddr: '127.0.0.1', listenAddr: '127.0.0.1:0', facts }));
   const managerKey = generateNodeKey();
   const managerCreds = { caCertPem: rootCA.certPem, keyPem: managerKey.privateKeyPem, certPem: await issueNodeCertificate(rootCA, { nodeId: 'manager1', role: 'manager', clusterId: 'c1', publicKeyPem: managerKey.publicKeyPem, validityMs: DAY }) };
   const server = new ClusterServer(new NodeCertificateProvider(managerCreds), silentLogger);
@@ -43,8 +45,9 @@ test('a node whose certificate expired while it was off renews it; a removed nod
     const certPem = await issueNodeCertificate({ certPem: caPem, keyPem: caPem === rootCA.certPem ? rootCA.keyPem : other.keyPem }, { nodeId, role: 'worker', clusterId: 'c1', publicKeyPem: key.publicKeyPem, validityMs: DAY, now });
     const client = new RpcClient(CA_SERVICE, `127.0.0.1:${port}`, clusterClientCredentials(rootCA.certPem, { certPem, keyPem: key.privateKeyPem }));
     try {
-      const renewal = signRenewal(certPem, key.privateKeyPem, key.publicKeyPem);
-      return await client.call<IssueResponse>('IssueNodeCertificate', { publicKeyPem: key.publicKeyPem, hostname: 'w', advertiseAddr: '127.0.0.2', renewal });
+      const csrPem = await createCsr(key.privateKeyPem);
+      const renewal = signRenewal(certPem, key.privateKeyPem, csrPem);
+      return await client.call<IssueResponse>('IssueNodeCertificate', { csrPem, hostname: 'w', advertiseAddr: '127.0.0.2', renewal });
     } finally {
       client.close();
     }

@@ -7,6 +7,7 @@ import { LocalStore } from '../../../src/cluster/store/index.js';
 import type { ServiceObject, ServiceSpec, TaskObject, TaskState } from '../../../src/cluster/types.js';
 import { newTask } from '../../../src/scheduler/orchestrator/new-task.js';
 import { silentLogger } from '../../../src/util/logger.js';
+import { asClusterRootCA } from '../../../src/cluster/ca/root-ca.js';
 
 export const NODE_ID = 'ggl7wi5iofu7806j51cdipfa2';
 
@@ -25,7 +26,7 @@ export async function openStore(opts: { swarm?: boolean } = {}): Promise<StoreFi
       bootstrapCluster(tx, {
         nodeId: NODE_ID,
         clusterId: 'cluster1',
-        rootCA,
+        rootCA: asClusterRootCA(rootCA),
         advertiseAddr: '10.250.0.2',
         listenAddr: '0.0.0.0:2377',
         facts: { hostname: 'vm', ncpu: 2, memoryBytes: 25276510208, kernelVersion: '6.1.0', os: 'linux', architecture: 'x86_64' },

@@ -9,6 +9,7 @@ import { parseJoinToken } from '../../../src/cluster/membership/join-token.js';
 import type { NodeObject } from '../../../src/cluster/types.js';
 import { rejects } from './assert-error.js';
 import { NODE_ID, cliServiceSpec, openStore, runningTask } from './fixture.js';
+import { checkExternalCAs, plannedRootCA } from '../../../src/cluster/controlapi/ca-config.js';
 
 const noRotation = { workerToken: false, managerToken: false, unlockKey: false };
 
@@ -108,10 +109,15 @@ test('swarm update: version, zero fields keep their value, token rotation keeps 
     400,
     'rpc error: code = InvalidArgument desc = minimum certificate expiry time is: 1h0m0s',
   );
-  // swarm ca --rotate and external CAs are refused rather than reported done.
-  const ca = (extra: object) => ({ CAConfig: { NodeCertExpiry: 7_776_000_000_000_000, ...extra } });
-  await rejects(() => store.update((tx) => updateSwarm(tx, locked.Version.Index, ca({ ForceRotate: 1 }), noRotation)), 501, /root CA rotation \(docker swarm ca --rotate\) is not supported by Shoal yet/);
-  await rejects(() => store.update((tx) => updateSwarm(tx, locked.Version.Index, ca({ ExternalCAs: [{ Protocol: 'cfssl', URL: 'https://ca' }] }), noRotation)), 501, /external CAs/);
+  // swarm ca --rotate: the planned root CA is kept, and the swarm shows the rotation and the issuer it wants.
+  const planned = (await plannedRootCA(locked.RootCA!, { ForceRotate: 1 }, undefined))!;
+  const rotating = await store.update((tx) => updateSwarm(tx, locked.Version.Index, { CAConfig: { NodeCertExpiry: 7_776_000_000_000_000, ForceRotate: 1 } }, noRotation, planned));
+  assert.equal(rotating.RootRotationInProgress, true);
+  assert.equal(rotating.Spec.CAConfig.ForceRotate, 1);
+  assert.equal(rotating.TLSInfo.TrustRoot, locked.TLSInfo.TrustRoot, 'the old root is trusted until every node rotated');
+  assert.notEqual(rotating.TLSInfo.CertIssuerPublicKey, locked.TLSInfo.CertIssuerPublicKey, 'nodes should get certificates from the new root');
+  assert.throws(() => checkExternalCAs([{ Protocol: 'acme', URL: 'https://ca' }]), /protocol "acme" is not supported: use protocol=cfssl/);
+  assert.throws(() => checkExternalCAs([{ Protocol: 'cfssl', URL: 'http://ca:8888' }]), /must be https/);
   await close();
 });
 

@@ -16,6 +16,7 @@ import { newTask } from '../../../src/scheduler/orchestrator/new-task.js';
 import { silentLogger } from '../../../src/util/logger.js';
 import { systemClock, sleep } from '../../../src/util/clock.js';
 import type { ServiceObject, TaskState } from '../../../src/cluster/types.js';
+import { asClusterRootCA } from '../../../src/cluster/ca/root-ca.js';
 
 test('the endpoint table holds serving and draining tasks, with VIPs, ports and host addresses; only serving ones get connections and names', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'shoal-endpoints-'));
@@ -27,7 +28,7 @@ test('the endpoint table holds serving and draining tasks, with VIPs, ports and 
       bootstrapCluster(tx, {
         nodeId: 'node1',
         clusterId: 'cluster1',
-        rootCA,
+        rootCA: asClusterRootCA(rootCA),
         advertiseAddr: '192.168.7.1',
         listenAddr: '0.0.0.0:2377',
         facts: { hostname: 'h1', ncpu: 2, memoryBytes: 1e9, kernelVersion: '6', os: 'linux', architecture: 'x86_64' },

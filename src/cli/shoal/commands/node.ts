@@ -26,7 +26,8 @@ const nodeRow = (n: Doc, self: string, tlsInfo: Doc | undefined): Record<string,
   Availability: capitalize(n.Spec?.Availability),
   ManagerStatus: n.ManagerStatus ? (n.ManagerStatus.Leader ? 'Leader' : capitalize(n.ManagerStatus.Reachability)) : '',
   EngineVersion: n.Description?.Engine?.EngineVersion ?? '',
-  TLSStatus: tlsInfo && n.Description?.TLSInfo && n.Description.TLSInfo.TrustRoot !== tlsInfo.TrustRoot ? 'Needs Rotation' : 'Ready',
+  // As the docker CLI: a node needs rotation while its certificate is not from the issuer the swarm wants.
+  TLSStatus: tlsInfo && n.Description?.TLSInfo && (n.Description.TLSInfo.CertIssuerSubject !== tlsInfo.CertIssuerSubject || n.Description.TLSInfo.CertIssuerPublicKey !== tlsInfo.CertIssuerPublicKey) ? 'Needs Rotation' : 'Ready',
 });
 
 const NODE_FORMAT = {

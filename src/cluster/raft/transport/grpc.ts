@@ -117,6 +117,15 @@ export class GrpcTransport implements Transport {
     this.peers.set(id, { addr, client });
   }
 
+  /** New TLS material for talking to peers (a renewed certificate, new roots): every peer is dialled again with it. */
+  setChannelCredentials(creds: grpc.ChannelCredentials): void {
+    this.opts.channelCredentials = creds;
+    for (const [id, peer] of [...this.peers]) {
+      this.removePeer(id);
+      this.setPeer(id, peer.addr);
+    }
+  }
+
   removePeer(id: NodeId): void {
     this.peers.get(id)?.stream?.end();
     this.peers.get(id)?.client.close();

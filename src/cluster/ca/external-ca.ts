@@ -1,0 +1,73 @@
+import { request } from 'node:https';
+import { ShoalError, errorMessage } from '../../util/errors.js';
+import type { ExternalCA } from '../types.js';
+
+const SIGN_PATH = '/api/v1/cfssl/sign';
+const TIMEOUT_MS = 10_000;
+
+export interface ExternalSignRequest {
+  csrPem: string;
+  /** The names the managers decide: node ID, role OU, cluster ID. */
+  cn: string;
+  ou: string;
+  o: string;
+}
+
+/** The sign endpoint of an external CA: its URL, with cfssl's sign path when the URL names none. */
+export function signUrl(ca: ExternalCA): URL {
+  const url = new URL(ca.URL);
+  if (url.pathname === '' || url.pathname === '/') url.pathname = SIGN_PATH;
+  return url;
+}
+
+/**
+ * Has an external CA sign a node certificate with cfssl's sign API (POST JSON
+ * `{certificate_request, hosts, subject}` → `{success, result: {certificate}}`), over HTTPS that
+ * trusts `trustPem` (the root the CA signs with), as swarmkit does. Throws `unavailable` naming
+ * the URL when the CA cannot be reached or refuses.
+ */
+export async function cfsslSign(ca: ExternalCA, trustPem: string, req: ExternalSignRequest): Promise<string> {
+  const url = signUrl(ca);
+  if (ca.Protocol.toLowerCase() !== 'cfssl') throw new ShoalError('invalid_argument', `external CA ${url.href}: protocol "${ca.Protocol}" is not supported (only cfssl)`);
+  const body = JSON.stringify({
+    certificate_request: req.csrPem,
+    hosts: [req.ou, req.cn],
+    subject: { CN: req.cn, names: [{ O: req.o, OU: req.ou }] },
+  });
+  let reply: string;
+  try {
+    reply = await post(url, body, trustPem);
+  } catch (err) {
+    throw new ShoalError('unavailable', `the external CA at ${url.href} could not be reached: ${errorMessage(err)}; check that it runs and this manager can reach it, or change it with "docker swarm update --external-ca"`);
+  }
+  let parsed: { success?: boolean; result?: { certificate?: string }; errors?: { message?: string }[] };
+  try {
+    parsed = JSON.parse(reply) as typeof parsed;
+  } catch {
+    throw new ShoalError('unavailable', `the external CA at ${url.href} did not answer with cfssl JSON: ${reply.slice(0, 200)}`);
+  }
+  const certificate = parsed.result?.certificate;
+  if (!parsed.success || !certificate) {
+    const why = parsed.errors?.map((e) => e.message).join('; ') || 'no certificate in its answer';
+    throw new ShoalError('unavailable', `the external CA at ${url.href} refused to sign the node certificate: ${why}`);
+  }
+  return certificate;
+}
+
+function post(url: URL, body: string, trustPem: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', ca: trustPem, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, timeout: TIMEOUT_MS }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        if ((res.statusCode ?? 500) >= 400 && !text.trim().startsWith('{')) reject(new Error(`HTTP ${res.statusCode}: ${text.slice(0, 200)}`));
+        else resolve(text);
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${TIMEOUT_MS / 1000}s`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
