@@ -43,6 +43,9 @@ interface Layout {
   iovLen: number;
 }
 
+/** What koffi's typings say its poll calls back with. */
+type PollCallback = (events: { readable: boolean }) => void;
+
 let loaded: { libc: Libc; layout: Layout } | undefined;
 
 /** libc's socket calls and the structure layout; throws when koffi or libc cannot be loaded. */
@@ -199,7 +202,13 @@ export class BatchedUdpSocket {
 
   /** Calls `onReadable` from the event loop whenever datagrams wait (level-triggered: until they are read). */
   watch(onReadable: () => void): void {
-    this.poller = koffi.node.poll(this.fd, { readable: true }, () => onReadable());
+    // koffi calls back with (status, events) (its typings say (events)). On a socket error libuv stops
+    // polling and reports a negative status: reading consumes the error, then polling starts again.
+    const onPoll = (status: number): void => {
+      onReadable();
+      if (status < 0 && this.poller) this.poller.start({ readable: true }, onPoll as unknown as PollCallback);
+    };
+    this.poller = koffi.node.poll(this.fd, { readable: true }, onPoll as unknown as PollCallback);
   }
 
   /** Reads up to a batch of waiting datagrams without blocking; returns how many (0: none waiting). */
