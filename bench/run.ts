@@ -16,9 +16,9 @@ async function loadSuites(): Promise<BenchSuite[]> {
 }
 
 function report(result: SuiteResult): string {
-  const lines = ['  figure                         median ms     p90 ms     n'];
+  const lines = ['  figure                         median ms     p90 ms     p99 ms     n'];
   for (const [name, s] of Object.entries(result.figures)) {
-    lines.push(`  ${name.padEnd(30)} ${s.median.toFixed(2).padStart(9)} ${s.p90.toFixed(2).padStart(10)} ${String(s.n).padStart(5)}`);
+    lines.push(`  ${name.padEnd(30)} ${s.median.toFixed(2).padStart(9)} ${s.p90.toFixed(2).padStart(10)} ${s.p99.toFixed(2).padStart(10)} ${String(s.n).padStart(5)}`);
   }
   for (const [name, r] of Object.entries(result.ratios)) lines.push(`  ratio ${name}: ${r.toFixed(2)}×`);
   return lines.join('\n');

@@ -12,6 +12,7 @@ export function summarize(samplesMs: readonly number[]): Summary {
     n: sorted.length,
     median: round(quantile(sorted, 0.5)),
     p90: round(quantile(sorted, 0.9)),
+    p99: round(quantile(sorted, 0.99)),
     min: round(sorted[0]!),
     max: round(sorted[sorted.length - 1]!),
   };

@@ -15,6 +15,7 @@ export interface Summary {
   n: number;
   median: number;
   p90: number;
+  p99: number;
   min: number;
   max: number;
 }

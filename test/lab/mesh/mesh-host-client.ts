@@ -2,12 +2,12 @@ import { chmodSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { EndpointTable } from '../../../src/cluster/endpoints/types.js';
-import type { DataPlaneKind, NftVia } from '../../../src/mesh/dataplane/index.js';
+import type { DataPlaneKind, EntryStats, NftVia } from '../../../src/mesh/dataplane/index.js';
 import type { Lab, LabProcess } from '../index.js';
 
-type Command = { op: 'apply'; table: EndpointTable } | { op: 'close' };
+type Command = { op: 'apply'; table: EndpointTable } | { op: 'stats' } | { op: 'close' };
 export type MeshHostRequest = Command & { id: number };
-export type MeshHostReply = { id: number; ok: true; kind: DataPlaneKind; version: number | undefined; ms: number } | { id: number; ok: false; error: string };
+export type MeshHostReply = { id: number; ok: true; kind: DataPlaneKind; version: number | undefined; ms: number; stats?: EntryStats[] } | { id: number; ok: false; error: string };
 
 const script = new URL('./mesh-host.js', import.meta.url).pathname;
 
@@ -33,6 +33,12 @@ export class MeshHost {
         this.waiting.delete(reply.id);
       }
     });
+    // A data plane that dies (a crash) fails what waits on it instead of leaving it waiting for ever.
+    sock.once('close', () => {
+      const error = `the data plane process closed its socket (it exited?): ${process.output().slice(-800)}`;
+      for (const [id, done] of this.waiting) done({ id, ok: false, error });
+      this.waiting.clear();
+    });
   }
 
   /** Starts the data plane in `host`; `unprivileged` runs it as nobody, without CAP_NET_ADMIN. */
@@ -49,7 +55,7 @@ export class MeshHost {
     return new MeshHost(host, m[1] as DataPlaneKind, proc, sock);
   }
 
-  private call(req: Command): Promise<{ ms: number }> {
+  private call(req: Command): Promise<{ ms: number; stats?: EntryStats[] }> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, (r) => (r.ok ? resolve(r) : reject(new Error(`${this.host}: ${r.error}`))));
@@ -60,6 +66,11 @@ export class MeshHost {
   /** Applies a table; resolves with the time the data plane took. */
   apply(table: EndpointTable): Promise<{ ms: number }> {
     return this.call({ op: 'apply', table });
+  }
+
+  /** The data plane's counters of every entry point. */
+  async stats(): Promise<EntryStats[]> {
+    return (await this.call({ op: 'stats' })).stats ?? [];
   }
 
   /** Closes the data plane (removes what it made) and stops the process. */

@@ -14,6 +14,7 @@ const dp = await createDataPlane({ kind: kind as 'auto' | DataPlaneKind, nodeId,
 
 async function handle(req: MeshHostRequest): Promise<MeshHostReply> {
   const t0 = performance.now();
+  if (req.op === 'stats') return { id: req.id, ok: true, kind: dp.kind, version: dp.version, ms: 0, stats: await dp.stats() };
   if (req.op === 'apply') await dp.apply(req.table);
   else await dp.close();
   return { id: req.id, ok: true, kind: dp.kind, version: dp.version, ms: performance.now() - t0 };

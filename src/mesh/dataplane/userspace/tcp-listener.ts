@@ -1,11 +1,20 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { Logger } from '../../../util/logger.js';
 import type { Route } from './route.js';
+import { quiet, type SplicedConnection, type Splicer } from './splicer.js';
 
 export interface TcpProxyOptions {
   /** A connect attempt that has not completed by then is abandoned for another backend. */
   connectTimeoutMs: number;
+  /** Where established connections are handed over to be relayed by splice(2); without it Node relays every byte. */
+  splicer?: Splicer;
 }
+
+/**
+ * Chunks a connection passes in Node before it is handed to the splicer: a connection that sends one
+ * request and closes (the common short one) is cheaper to finish here than to hand over.
+ */
+export const SPLICE_AFTER_CHUNKS = 4;
 
 /** Finds the route of a connection by the local address it arrived at; undefined refuses it. */
 export type RouteLookup = (localAddress: string) => Route | undefined;
@@ -18,6 +27,7 @@ export type RouteLookup = (localAddress: string) => Route | undefined;
 export class TcpListener {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
+  private readonly spliced = new Set<SplicedConnection>();
 
   constructor(
     private lookup: RouteLookup,
@@ -50,6 +60,7 @@ export class TcpListener {
   async destroy(): Promise<void> {
     const closed = this.stopAccepting();
     for (const s of this.sockets) s.destroy();
+    for (const c of this.spliced) c.reset();
     await closed;
   }
 
@@ -105,7 +116,7 @@ export class TcpListener {
       perBackend.connections++;
       perBackend.active++;
       upstream.once('close', () => perBackend.active--);
-      this.relay(client, upstream, route, backend.address, retry);
+      this.relay(client, upstream, route, backend.address, perBackend, retry);
     });
   }
 
@@ -115,30 +126,57 @@ export class TcpListener {
    * (stopped or crashed after accepting): nothing of the client's was delivered, so `retry` may
    * still move the connection to another backend. After that, a reset on one side resets the
    * other, and a clean end is passed on as a half-close. A backend that leaves the table while
-   * nothing has passed is left the same way (Route.whileUnanswered).
+   * nothing has passed is left the same way (Route.whileUnanswered). A connection that goes on
+   * past its first exchange is handed to the splicer, at a moment nothing is buffered here.
    */
-  private relay(client: Socket, upstream: Socket, route: Route, backend: string, retry: (why: string) => void): void {
+  private relay(client: Socket, upstream: Socket, route: Route, backend: string, perBackend: { active: number }, retry: (why: string) => void): void {
     this.track(upstream);
     const counters = route.counters;
+    const splicer = this.opts.splicer;
     let early = true;
+    let chunks = 0;
+    let ended = false;
     const answered = () => {
       if (!early) return;
       early = false;
       unwatch();
     };
+    const handOver = () => {
+      const conn = splicer!.adopt(client, upstream, {
+        bytes: (bytesIn, bytesOut) => {
+          counters.bytesIn += bytesIn;
+          counters.bytesOut += bytesOut;
+        },
+        closed: () => {
+          counters.active--;
+          perBackend.active--;
+          this.spliced.delete(conn!);
+        },
+      });
+      if (!conn) return;
+      this.sockets.delete(client);
+      this.sockets.delete(upstream);
+      this.spliced.add(conn);
+    };
+    const passed = () => {
+      if (++chunks >= SPLICE_AFTER_CHUNKS && splicer && !ended && quiet(client, upstream)) handOver();
+    };
     const toUpstream = (chunk: Buffer) => {
       answered();
       counters.bytesIn += chunk.length;
       if (!upstream.write(chunk)) client.pause();
+      else passed();
     };
     const toClient = (chunk: Buffer) => {
       answered();
       counters.bytesOut += chunk.length;
       if (!client.write(chunk)) upstream.pause();
+      else passed();
     };
     const resumeUpstream = () => upstream.resume();
     const clientEnded = () => {
       answered();
+      ended = true;
       upstream.end();
     };
     const clientFailed = () => upstream.resetAndDestroy();
@@ -152,7 +190,11 @@ export class TcpListener {
     };
     client.on('data', toUpstream).on('end', clientEnded).on('drain', resumeUpstream).on('error', clientFailed).once('close', clientClosed);
     upstream.on('data', toClient).on('drain', () => client.resume());
-    upstream.on('end', () => (early ? fail('closed before answering') : client.end()));
+    upstream.on('end', () => {
+      if (early) return fail('closed before answering');
+      ended = true;
+      client.end();
+    });
     upstream.on('error', (err: NodeJS.ErrnoException) => (early ? fail(err.code ?? err.message) : client.resetAndDestroy()));
     const unwatch = route.whileUnanswered(backend, () => early && !client.destroyed && fail('backend left the table before answering'));
     upstream.once('close', () => unwatch());

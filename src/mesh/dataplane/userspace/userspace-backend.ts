@@ -5,11 +5,16 @@ import type { EntryStats, PlanBackend, TraceAnswer, TraceTarget } from '../types
 import { listenerLayout, type ListenerSpec } from './layout.js';
 import { FAILED_BACKEND_COOLDOWN_MS, Route } from './route.js';
 import { TcpListener, type RouteLookup, type TcpProxyOptions } from './tcp-listener.js';
+import { Splicer } from './splicer.js';
 import { UdpListener, type UdpProxyOptions } from './udp-listener.js';
 
-export type UserspaceOptions = TcpProxyOptions & UdpProxyOptions;
+export type UserspaceOptions = Omit<TcpProxyOptions, 'splicer'> &
+  UdpProxyOptions & {
+    /** Hand established TCP connections to a thread relaying them with splice(2) (splicer.ts). */
+    splice: boolean;
+  };
 
-export const USERSPACE_DEFAULTS: UserspaceOptions = { connectTimeoutMs: 1000, flowIdleMs: 30_000 };
+export const USERSPACE_DEFAULTS: UserspaceOptions = { connectTimeoutMs: 1000, flowIdleMs: 30_000, splice: true };
 
 type Listener = { spec: ListenerSpec; tcp: TcpListener; udp?: never } | { spec: ListenerSpec; udp: UdpListener; tcp?: never };
 
@@ -24,6 +29,8 @@ export class UserspaceBackend implements PlanBackend {
   private routes = new Map<string, Route>();
   private listeners = new Map<string, Listener>();
   private readonly draining = new Set<TcpListener>();
+  /** Started with the first TCP listener. */
+  private splicer?: Splicer;
 
   constructor(
     private readonly log: Logger,
@@ -116,7 +123,10 @@ export class UserspaceBackend implements PlanBackend {
 
   private makeListener(spec: ListenerSpec, routes: Map<string, Route>, vips: ReadonlySet<string>): Listener {
     const log = this.log.child({ listen: `${spec.protocol}/${spec.host}:${spec.port}` });
-    if (spec.protocol === 'tcp') return { spec, tcp: new TcpListener(lookupFor(spec, routes, vips), this.opts, log) };
+    if (spec.protocol === 'tcp') {
+      if (this.opts.splice) this.splicer ??= Splicer.start(this.log);
+      return { spec, tcp: new TcpListener(lookupFor(spec, routes, vips), { connectTimeoutMs: this.opts.connectTimeoutMs, splicer: this.splicer }, log) };
+    }
     return { spec, udp: new UdpListener(routeOf(spec, routes), this.opts, log) };
   }
 
@@ -126,6 +136,8 @@ export class UserspaceBackend implements PlanBackend {
     this.routes.clear();
     await Promise.all([...all.map((l) => (l.tcp ? l.tcp.destroy() : l.udp.close())), ...[...this.draining].map((t) => t.destroy())]);
     this.draining.clear();
+    await this.splicer?.close();
+    this.splicer = undefined;
   }
 }
 
