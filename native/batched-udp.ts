@@ -5,6 +5,7 @@ import koffi from 'koffi';
 import { isIPv6 } from 'node:net';
 import { endianness } from 'node:os';
 import { getSystemErrorName } from 'node:util';
+import { EAGAIN, EINTR } from './libc.js';
 
 const AF_INET = 2;
 const AF_INET6 = 10;
@@ -12,8 +13,6 @@ const SOCK_DGRAM = 2;
 const SOCK_NONBLOCK = 0o4000;
 const SOCK_CLOEXEC = 0o2000000;
 const MSG_DONTWAIT = 0x40;
-const EAGAIN = 11;
-const EINTR = 4;
 /** sizeof(struct sockaddr_in6), the larger of the two families; rounded up to keep slots aligned. */
 const SOCKADDR_LENGTH = 28;
 const SOCKADDR_SLOT = 32;

@@ -1,4 +1,4 @@
-// The thin binding to libnftables (through koffi). FFI lives only in native/ (also batched-udp.ts).
+// The thin binding to libnftables (through koffi). FFI lives only in native/.
 import koffi from 'koffi';
 
 /** What one batch of nft commands gave: libnftables' return code and its buffered output and errors. */
