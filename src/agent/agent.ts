@@ -3,6 +3,7 @@ import type { Clock } from '../util/clock.js';
 import { conflict, errorMessage } from '../util/errors.js';
 import { TASK_STATES, type TaskObject, type TaskState, type TaskStatus } from '../cluster/types.js';
 import { taskLogFields } from '../cluster/log-fields.js';
+import { UNHEALTHY_ERR, failedHealthCheck } from '../cluster/task-health.js';
 import type { TaskExecutor, TaskExit, TaskHealth, TaskHealthCheck } from '../runtime/types.js';
 import type { AgentControlPlane } from './control-plane.js';
 import { attachTaskNetworks, buildRunSpec, stopGraceMs, type NetworkAttacher } from './run-spec.js';
@@ -42,7 +43,7 @@ interface Handled {
   container?: { id: string; startedAt: string; exit?: LocalTask['exit'] };
   /** Health-checked task not yet healthy: reported `starting`, kept out of the mesh. */
   awaitingHealth?: TaskStatus['ContainerStatus'];
-  /** Stopped because its health check failed: ends `failed`, not `shutdown`. */
+  /** Failed its health check: reported, kept running until the managers say stop; ends `failed`, not `shutdown`. */
   unhealthy?: boolean;
 }
 
@@ -124,7 +125,7 @@ export class Agent {
         const started = await this.o.executor.adopt(s.taskId);
         if (started) {
           await attachTaskNetworks(task, this.o.nodeId, this.o.controlPlane, this.o.networks).catch((err) => this.logFor(task).warn({ err }, 'plugging an adopted task\'s networks failed'));
-          const h: Handled = { task, stopping: false, started: true, container: { id: started.containerId, startedAt: task.Status.Timestamp } };
+          const h: Handled = { task, stopping: false, started: true, container: { id: started.containerId, startedAt: task.Status.Timestamp }, unhealthy: failedHealthCheck(task) };
           this.handled.set(task.ID, h);
           this.logFor(task).info({ pid: started.pid }, 'adopted a task that kept running across the restart');
           void this.awaitExit(h);
@@ -241,7 +242,7 @@ export class Agent {
     if (h.container) h.container.exit = { exitCode: exit.exitCode, at: new Date(this.o.clock.now()).toISOString() };
     if (this.stopped && !h.stopping) return;
     const status = { ExitCode: exit.exitCode };
-    if (h.unhealthy) this.report(h.task, 'failed', 'unhealthy', 'task: unhealthy container', status);
+    if (h.unhealthy) this.report(h.task, 'failed', 'unhealthy', UNHEALTHY_ERR, status);
     else if (h.stopping) this.report(h.task, 'shutdown', 'shutdown', undefined, status);
     else if (exit.exitCode === 0) this.report(h.task, 'complete', 'finished', undefined, status);
     else this.report(h.task, 'failed', 'started', exit.message, status);
@@ -253,15 +254,24 @@ export class Agent {
     return this.o.log.child(taskLogFields(task, this.o.controlPlane.serviceName(task.ServiceID)));
   }
 
-  /** A task's health check changed: healthy lets it serve; unhealthy stops it, to be replaced. */
+  /**
+   * A task's health check changed: healthy lets it serve. Unhealthy is reported and nothing more:
+   * the managers take the task out of every host's mesh, then tell this host to stop it (the drain
+   * barrier), so no host still sends it new connections when it stops. It is replaced as it ends.
+   */
   private healthChanged(taskId: string, health: TaskHealth): void {
     const h = this.handled.get(taskId);
-    if (!h || h.stopping) return;
+    if (!h || h.stopping || h.unhealthy) return;
     if (health === 'healthy' && h.awaitingHealth) {
       this.report(h.task, 'running', 'started', undefined, h.awaitingHealth);
       h.awaitingHealth = undefined;
+    } else if (health === 'unhealthy' && !h.awaitingHealth) {
+      this.logFor(h.task).warn('task failed its health check: out of the mesh, to be stopped once every host stopped sending it connections');
+      h.unhealthy = true;
+      this.report(h.task, 'running', 'unhealthy', UNHEALTHY_ERR);
     } else if (health === 'unhealthy') {
-      this.logFor(h.task).warn('task failed its health check: stopping it');
+      // Never healthy, so never in the mesh: nothing to drain.
+      this.logFor(h.task).warn('task failed its health check before it was ever healthy: stopping it');
       h.unhealthy = true;
       void this.stopTask(h);
     }

@@ -1,6 +1,7 @@
 import type { StoreEvent } from '../cluster/store/types.js';
 import type { Labels, NodeObject, ServiceObject, TableName, TaskObject } from '../cluster/types.js';
 import { isServing } from '../cluster/endpoints/derive.js';
+import { failedHealthCheck } from '../cluster/task-health.js';
 
 /** An event in Docker's shape (`GET /events`), plus Shoal's resume cursor. */
 export interface DockerEvent {
@@ -141,8 +142,8 @@ function taskDrafts(c: StoreEvent<'tasks'>, names: NameLookup): EventDraft[] {
 
 /** `healthy` when a health-checked task turns running (it is healthy), `unhealthy` when it failed its check. */
 function healthChange(old: TaskObject | undefined, t: TaskObject): 'healthy' | 'unhealthy' | undefined {
-  if (!old || old.Status.State === t.Status.State) return undefined;
+  if (!old) return undefined;
   if (t.Status.State === 'running' && old.Status.State === 'starting' && t.Spec.ContainerSpec?.HealthCheck?.Test?.length) return 'healthy';
-  if (t.Status.State === 'failed' && /unhealthy/.test(`${t.Status.Message} ${t.Status.Err ?? ''}`)) return 'unhealthy';
+  if (failedHealthCheck(t) && !failedHealthCheck(old)) return 'unhealthy';
   return undefined;
 }

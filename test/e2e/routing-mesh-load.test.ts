@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { exec } from '../../src/util/exec.js';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sleep } from '../../src/util/clock.js';
 import { namespacePrefix } from '../../src/daemon/task-runtime.js';
@@ -44,8 +44,35 @@ const waitRunning = (run: Run, service: string, n: number, hostsAtLeast = 1) =>
 
 function summary(r: ProbeResult): string {
   const ok = Object.values(r.counts).reduce((a, b) => a + b, 0);
-  return `${ok + r.failures} requests, ${r.failures} failed${r.failures ? ` (${r.errors.slice(0, 4).join('; ')})` : ''}, ${Object.keys(r.counts).length} tasks answered`;
+  return `${ok + r.failures} requests, ${r.failures} failed${r.failures ? ` (${r.errors.slice(0, 4).join('; ')})` : ''}, ${r.slow} answered after a SYN retransmit, ${Object.keys(r.counts).length} tasks answered`;
 }
+
+/** The load's clients: at most this many requests are in flight at any moment. */
+const CONCURRENCY = 4;
+
+/**
+ * The failures of a phase that killed something at `killedAt` (unix ms, once the kill returned)
+ * are only requests in flight on what was killed: each started before the kill, at most one per client.
+ */
+function onlyInFlight(r: ProbeResult, killedAt: number): void {
+  assert.ok(r.failures <= CONCURRENCY && r.failedStarts.every((t) => t < killedAt), `failures other than requests in flight at the kill (${killedAt}): started at ${JSON.stringify(r.failedStarts)}; ${summary(r)}`);
+}
+
+/** The times (unix ms) of the lines of shoald's log whose message includes `msg` (and `also`, if given). */
+function loggedAt(shoald: ShoaldInHost, msg: string, also = ''): number[] {
+  return readFileSync(shoald.process.logPath, 'utf8').split('\n').filter((l) => l.includes(msg) && l.includes(also)).map((l) => (JSON.parse(l) as { time: number }).time);
+}
+
+/** When shoald logged that `taskId` failed its health check (unix ms). */
+function failedCheckAt(shoald: ShoaldInHost, taskId: string): number {
+  const [at] = loggedAt(shoald, 'failed its health check', taskId);
+  assert.ok(at, `shoald logged no failed health check of ${taskId}`);
+  return at;
+}
+
+/** For each host, ms from `since` to the first endpoint table it applied after (the one without a killed task). */
+const firstTableAfter = (hosts: Record<string, ShoaldInHost>, since: number): Record<string, number | undefined> =>
+  Object.fromEntries(Object.entries(hosts).map(([h, d]) => [h, loggedAt(d, 'endpoint table applied').find((t) => t >= since)! - since]));
 
 for (const dataplane of ['userspace', 'nftables'] as const) {
   test(`the mesh under load through three shoalds: TCP and UDP on every host, VIPs, scale, update, a lost task and a lost host (${dataplane})`, async () => {
@@ -96,7 +123,7 @@ for (const dataplane of ['userspace', 'nftables'] as const) {
       const phases: { what: string; r: ProbeResult; ms: number }[] = [];
       const measure = async (what: string, targets: { host: string; port: number }[], change: () => Promise<unknown>) => {
         const stopFile = join(lab.hostDir('h1'), `stop-load-${phases.length}`);
-        const load = await probe({ mode: 'load', proto: 'tcp', targets, concurrency: 4, durationMs: 90_000, timeoutMs: 10_000, stopFile });
+        const load = await probe({ mode: 'load', proto: 'tcp', targets, concurrency: CONCURRENCY, durationMs: 90_000, timeoutMs: 10_000, stopFile });
         await sleep(500);
         const started = Date.now();
         await change();
@@ -124,7 +151,8 @@ for (const dataplane of ['userspace', 'nftables'] as const) {
       assert.equal(scale.failures, 0, `scaling failed requests: ${summary(scale)}`);
       assert.equal(update.failures, 0, `the rolling update failed requests: ${summary(update)}`);
 
-      // A task fails its health check: it is stopped, marked failed (unhealthy) and replaced.
+      // A task fails its health check: it leaves every host's mesh within one check interval, is
+      // stopped once every host confirmed that, marked failed (unhealthy) and replaced.
       const beforeSick = await runningTasks(run, 'who');
       const sick = beforeSick[0]!;
       const unhealthy = await measure('a task failing its health check', ports(8080), async () => {
@@ -136,27 +164,40 @@ for (const dataplane of ['userspace', 'nftables'] as const) {
       });
       const sickState = await run('h1', 'service', 'ps', '--no-trunc', '--format', '{{.ID}} {{.CurrentState}} {{.Error}}', 'who');
       assert.match(sickState, new RegExp(`^${sick.id} Failed .*unhealthy`, 'm'), sickState);
-      if (dataplane === 'userspace') assert.equal(unhealthy.failures, 0, `an unhealthy task failed requests: ${summary(unhealthy)}`);
+      assert.equal(unhealthy.failures, 0, `an unhealthy task failed requests: ${summary(unhealthy)}`);
+      const failedAt = failedCheckAt(hosts[sick.node]!, sick.id);
+      const lastNew = unhealthy.lastStarted[sick.id.slice(0, 12)] ?? {};
+      const afterCheck = Object.fromEntries(Object.entries(lastNew).map(([h, t]) => [h, t - failedAt]));
+      process.stdout.write(`# ${dataplane}: the last new connection to the unhealthy task, ms after its failed check, by entry host: ${JSON.stringify(afterCheck)}\n`);
+      assert.equal(Object.keys(afterCheck).length, 3, `every host sent the task connections before: ${JSON.stringify(afterCheck)}`);
+      for (const [h, ms] of Object.entries(afterCheck)) assert.ok(ms <= 1000, `${h} still sent the unhealthy task a new connection ${ms} ms after its failed check (interval 1 s)`);
 
+      let [killing, killedAt] = [0, 0];
       const killed = await measure('a task killed', ports(8080), async () => {
         const before = await runningTasks(run, 'who');
         const victim = before.find((t) => t.node !== 'h1') ?? before[0]!;
         const ns = `${namespacePrefix(hosts[victim.node]!.dataDir)}-${victim.id.slice(0, 12)}`;
         const pids = (await exec('ip', ['netns', 'pids', ns])).stdout.trim().split('\n').filter(Boolean).map(Number);
         // socat's per-connection children come and go: one may be gone already.
+        killing = Date.now();
         await exec('kill', ['-KILL', ...pids.map(String)], { allowFail: true });
+        killedAt = Date.now();
         await waitUntil('the killed task replaced', async () => {
           const now = await runningTasks(run, 'who');
           return now.length === 2 && !now.some((t) => t.id === victim.id);
         }, { timeoutMs: 30_000, intervalMs: 200 });
       });
 
+      process.stdout.write(`# ${dataplane}: ms from the kill to each host's next endpoint table: ${JSON.stringify(firstTableAfter(hosts, killing))}\n`);
+
       // A worker host with a task is lost (its shoald and its packets); the load goes to the others.
       const tasks = await runningTasks(run, 'who');
       const lost = tasks.find((t) => t.node !== 'h1')?.node ?? 'h2';
       const others = ['h1', 'h2', 'h3'].filter((h) => h !== lost);
+      let lostAt = 0;
       const hostLost = await measure(`host ${lost} lost`, ports(8080, others), async () => {
         await lab.partition(lost);
+        lostAt = Date.now();
         await lab.killHost(lost);
         await waitUntil(`${lost} down and its task replaced`, async () => {
           const down = (await run('h1', 'node', 'ls', '--format', '{{.Hostname}} {{.Status}}')).includes(`${lost} Down`);
@@ -169,8 +210,10 @@ for (const dataplane of ['userspace', 'nftables'] as const) {
         assert.equal(killed.failures, 0, `a killed task failed requests: ${summary(killed)}`);
         assert.equal(hostLost.failures, 0, `a lost host failed requests: ${summary(hostLost)}`);
       } else {
-        // The kernel cannot retry: connections sent to the dead task or host before the table changes fail.
-        for (const r of [killed, hostLost]) assert.ok(r.errors.every((e) => /ECONNREFUSED|ECONNRESET|timeout|closed without/.test(e)), summary(r));
+        // Only requests in flight on the killed task or host fail: a refusal by the dead task, before
+        // every host dropped it from its table, is retried on another backend (the client's SYN retransmit).
+        onlyInFlight(killed, killedAt);
+        onlyInFlight(hostLost, lostAt);
       }
     });
   });

@@ -1,20 +1,21 @@
 import type { ReadTx } from '../store/index.js';
 import type { TaskObject } from '../types.js';
+import { isUnhealthy } from '../task-health.js';
 import { VXLAN_ID_OPTION } from '../allocator/allocator.js';
 import { serviceNetworkIds } from '../allocator/service-networks.js';
 import type { EndpointTable, NetworkEndpoint, ServiceEndpoint, TaskEndpoint } from './types.js';
 
 /**
- * Whether a task may get new connections: running and wanted running (a task told to stop
- * leaves the table before it stops), and on a node that is up.
+ * Whether a task may get new connections: running, wanted running and healthy (a task told to
+ * stop, or failing its health check, leaves the table before it stops), and on a node that is up.
  */
 export function isServing(task: TaskObject, nodeUp: boolean): boolean {
-  return nodeUp && task.Status.State === 'running' && task.DesiredState === 'running';
+  return nodeUp && task.Status.State === 'running' && task.DesiredState === 'running' && !isUnhealthy(task);
 }
 
-/** Told to stop but still running: it takes no new connections while its established ones finish. */
+/** Told to stop, or failed its health check, but still running: no new connections while its established ones finish. */
 export function isDraining(task: TaskObject): boolean {
-  return task.Status.State === 'running' && (task.DesiredState === 'shutdown' || task.DesiredState === 'remove');
+  return task.Status.State === 'running' && (task.DesiredState === 'shutdown' || task.DesiredState === 'remove' || isUnhealthy(task));
 }
 
 /** `web.1.<id>` for replicated tasks, `web.<nodeid>.<id>` for global ones, as Docker names them. */

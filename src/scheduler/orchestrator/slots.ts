@@ -1,6 +1,7 @@
 import { slotKey } from '../../cluster/store/index.js';
 import type { NodeObject, TaskObject } from '../../cluster/types.js';
 import { nodeMatches, parseConstraints, type Constraint } from '../constraints.js';
+import { isUnhealthy } from '../../cluster/task-health.js';
 import { endedByItself, isFinished, isOnNode } from '../task-states.js';
 import type { SlotId } from './new-task.js';
 import type { ServiceContext, ServicePlan } from './plan.js';
@@ -44,13 +45,13 @@ export const stillStopping = (task: TaskObject, nodes: ReadonlyMap<string, NodeO
   isOnNode(task) && !nodeLost(nodes.get(task.NodeID ?? ''));
 
 /**
- * Gives up the slot's live tasks that ended, and those `problem` finds fault with (their node
+ * Gives up the slot's live tasks that ended or failed their health check, and those `problem` finds fault with (their node
  * is gone, down, drained...): their desired state becomes `shutdown`, and the slot is
  * refilled as `vacancy` says.
  */
 export function retire(slot: Slot, ctx: ServiceContext, problem: (t: TaskObject) => string | undefined): void {
   for (const task of liveTasks(slot, ctx.plan)) {
-    const why = isFinished(task) ? `task ${task.Status.State}` : problem(task);
+    const why = isFinished(task) ? `task ${task.Status.State}` : isUnhealthy(task) ? 'health check failed' : problem(task);
     if (!why) continue;
     ctx.plan.setDesired(task, 'shutdown');
     ctx.log.info({ task: task.ID, slot: slot.id, node: task.NodeID, state: task.Status.State, err: task.Status.Err, why }, 'task shut down');

@@ -112,6 +112,23 @@ for (const { kind, label, start, log, ...opts } of variants) {
         assert.equal(draining.failures, 1, `draining: its flows are left alone: ${JSON.stringify(draining)}`);
         await apply(all());
       }));
+
+      it("hides a task's refusal from the client once: the retransmitted SYN goes to another task; a second refusal reaches the client", step(async () => {
+        // A task that died but is still in the table: its address answers, nothing listens there (a reset).
+        const refuser = await mesh.addTask({ name: 'refuser', service: WEB, host: 'h1', serve: false });
+        await apply([refuser, t.w1!, t.a1!, t.a2!]);
+        for (const [from, host] of [['lab', addr], ['h1', '127.0.0.1']] as const) {
+          // numgen takes turns: each connection goes to the refuser first, then its retransmitted SYN to w1.
+          const r = await mesh.probe(from, { mode: 'count', proto: 'tcp', targets: [{ host, port: 8080 }], n: 2, timeoutMs: 5000 });
+          assert.deepEqual([r.failures, r.counts], [0, { w1: 2 }], `from ${from}: ${JSON.stringify(r)}`);
+        }
+        await apply([refuser, t.a1!, t.a2!]);
+        const started = Date.now();
+        const alone = await mesh.probe('lab', { mode: 'count', proto: 'tcp', targets: [{ host: addr, port: 8080 }], n: 1, timeoutMs: 5000 });
+        assert.match(alone.errors[0] ?? '', /ECONNREFUSED/, JSON.stringify(alone));
+        assert.ok(Date.now() - started >= 1000, 'refused after the first retransmit, not at once');
+        await apply(all());
+      }));
     }
 
     if (kind === 'userspace') {

@@ -28,7 +28,16 @@ export interface ProbeResult {
   errors: string[];
   /** hold / udp-flow: every answer, in order. */
   answers: string[];
+  /** load: when each failed request started (unix ms). */
+  failedStarts: number[];
+  /** load: requests answered after more than a second (a SYN retransmitted). */
+  slow: number;
+  /** load: by task name, then by target host, when the last request that task answered started (unix ms). */
+  lastStarted: Record<string, Record<string, number>>;
 }
+
+/** A request answered later than this waited for a retransmitted SYN (Linux's first retransmit is at 1 s). */
+const SLOW_MS = 900;
 
 const MAX_ERRORS = 20;
 
@@ -37,8 +46,9 @@ function tcpOnce(t: Target, timeoutMs: number): Promise<string> {
     const s = connect({ host: t.host, port: t.port });
     let buf = '';
     const timer = setTimeout(() => {
+      const phase = s.connecting ? 'connecting to' : 'waiting for the answer from';
       s.destroy();
-      reject(new Error(`timeout ${t.host}:${t.port}`));
+      reject(new Error(`timeout ${phase} ${t.host}:${t.port}`));
     }, timeoutMs);
     s.on('data', (d) => {
       buf += d.toString();
@@ -77,7 +87,7 @@ function udpOnce(t: Target, timeoutMs: number, localPort?: number): Promise<stri
 }
 
 async function run(req: ProbeRequest): Promise<ProbeResult> {
-  const res: ProbeResult = { counts: {}, failures: 0, errors: [], answers: [] };
+  const res: ProbeResult = { counts: {}, failures: 0, errors: [], answers: [], failedStarts: [], slow: 0, lastStarted: {} };
   const t0 = Date.now();
   const ok = (name: string) => (res.counts[name] = (res.counts[name] ?? 0) + 1);
   const fail = (err: unknown, startedAt?: number) => {
@@ -101,7 +111,18 @@ async function run(req: ProbeRequest): Promise<ProbeResult> {
         Array.from({ length: req.concurrency }, async () => {
           while (Date.now() < end && !(req.stopFile && existsSync(req.stopFile))) {
             const startedAt = Date.now();
-            await once(req.targets[next++ % req.targets.length]!, req.timeoutMs ?? 3000).then(ok, (err: unknown) => fail(err, startedAt));
+            const target = req.targets[next++ % req.targets.length]!;
+            await once(target, req.timeoutMs ?? 3000).then(
+              (name) => {
+                ok(name);
+                if (Date.now() - startedAt > SLOW_MS) res.slow++;
+                (res.lastStarted[name] ??= {})[target.host] = Math.max(startedAt, res.lastStarted[name]?.[target.host] ?? 0);
+              },
+              (err: unknown) => {
+                fail(err, startedAt);
+                res.failedStarts.push(startedAt);
+              },
+            );
           }
         }),
       );

@@ -5,6 +5,7 @@ import { AppliedVersions } from '../../../src/cluster/dispatcher/table-versions.
 import { ManualClock } from '../../../src/util/clock.js';
 import { silentLogger } from '../../../src/util/logger.js';
 import type { TaskObject } from '../../../src/cluster/types.js';
+import { UNHEALTHY_ERR } from '../../../src/cluster/task-health.js';
 import { NODE_ID, cliServiceSpec, openStore, runningTask } from '../controlapi/fixture.js';
 
 const withAddress = (t: TaskObject): TaskObject => ({ ...t, NetworksAttachments: [{ Network: { ID: 'net1' } as never, Addresses: ['10.0.1.7/24'] }] });
@@ -42,6 +43,15 @@ test('a running task told to stop is held until every ready host applied a table
     assert.equal(store.view((tx) => barrier.maySend(tx, other, 50)), false);
     clock.advance(1);
     assert.equal(store.view((tx) => barrier.maySend(tx, other, 50)), true);
+
+    // A running task that failed its health check drains before its host hears it is to stop.
+    const sick = withAddress(runningTask('svc1', 4, svc));
+    const unhealthy: TaskObject = { ...sick, Status: { ...sick.Status, Err: UNHEALTHY_ERR } };
+    const sickStopping: TaskObject = { ...unhealthy, DesiredState: 'shutdown' };
+    assert.equal(store.view((tx) => barrier.maySend(tx, unhealthy, 70)), false, 'held from the table that has it unhealthy');
+    assert.equal(store.view((tx) => barrier.maySend(tx, sickStopping, 71)), false);
+    await store.update((tx) => recordTableVersions(tx, NODE_ID, 70, 71));
+    assert.equal(store.view((tx) => barrier.maySend(tx, sickStopping, 71)), true, 'the host applied the table that left it out');
 
     // Nothing to drain: a task without an address, or one not running yet.
     const plain = { ...runningTask('svc1', 2, svc), DesiredState: 'shutdown' as const };

@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalStore, mutable } from '../../../src/cluster/store/index.js';
-import { deriveEndpointTable } from '../../../src/cluster/endpoints/derive.js';
+import { deriveEndpointTable, isDraining, isServing } from '../../../src/cluster/endpoints/derive.js';
+import { UNHEALTHY_ERR } from '../../../src/cluster/task-health.js';
 import { publishedPorts } from '../../../src/mesh/ingress/published-ports.js';
 import { serviceVips } from '../../../src/mesh/vip/service-vips.js';
 import { networkNames } from '../../../src/dns/names/network-names.js';
@@ -15,7 +16,7 @@ import { Allocator } from '../../../src/cluster/allocator/allocator.js';
 import { newTask } from '../../../src/scheduler/orchestrator/new-task.js';
 import { silentLogger } from '../../../src/util/logger.js';
 import { systemClock, sleep } from '../../../src/util/clock.js';
-import type { ServiceObject, TaskState } from '../../../src/cluster/types.js';
+import type { ServiceObject, TaskObject, TaskState } from '../../../src/cluster/types.js';
 import { asClusterRootCA } from '../../../src/cluster/ca/root-ca.js';
 
 test('the endpoint table holds serving and draining tasks, with VIPs, ports and host addresses; only serving ones get connections and names', async () => {
@@ -136,4 +137,11 @@ test('deriving the table reads only the running tasks, not the history of finish
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a running task that failed its health check drains like one told to stop: no new connections, still reachable', () => {
+  const running = (Err?: string, DesiredState: TaskState = 'running') => ({ Status: { State: 'running', Message: '', Timestamp: '', PortStatus: {}, ...(Err ? { Err } : {}) }, DesiredState }) as TaskObject;
+  assert.deepEqual([isServing(running(), true), isDraining(running())], [true, false]);
+  assert.deepEqual([isServing(running(UNHEALTHY_ERR), true), isDraining(running(UNHEALTHY_ERR))], [false, true]);
+  assert.deepEqual([isServing(running(UNHEALTHY_ERR, 'shutdown'), true), isDraining(running(UNHEALTHY_ERR, 'shutdown'))], [false, true]);
 });

@@ -23,6 +23,8 @@ test('a full replacement resets the table, then builds base chains, maps, rules 
     'add counter ip shoal port_tcp_8080_conn',
     'add element ip shoal acct_orig { 1 : "port_tcp_8080_tx" }',
     'ct mark != 0 ct direction reply counter name ct mark map @acct_reply',
+    'ct mark != 0 ct direction reply ct status & assured == 0 tcp flags & rst == rst ip daddr . tcp dport @refused_once accept',
+    'ct mark != 0 ct direction reply ct status & assured == 0 tcp flags & rst == rst add @refused_once { ip daddr . tcp dport } drop',
     'add element ip shoal port_tcp_8080_be { 0 : 10.0.0.11, 1 : 10.0.0.12 }',
     `add rule ip shoal port_tcp_8080 meta l4proto tcp ${PORT_COUNTED} dnat ip to numgen inc mod 2 map @port_tcp_8080_be : 80`,
     'add element ip shoal published { tcp . 8080 : goto port_tcp_8080 }',

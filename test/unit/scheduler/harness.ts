@@ -6,6 +6,7 @@ import { LocalStore, mutable, slotKey, type StoreEvent } from '../../../src/clus
 import type { ClusterObject, NodeObject, ServiceObject, ServiceSpec, TaskObject, TaskState } from '../../../src/cluster/types.js';
 import { startManagerLoops } from '../../../src/scheduler/index.js';
 import { ReconcileLoop } from '../../../src/scheduler/loop.js';
+import { UNHEALTHY_ERR, failedHealthCheck } from '../../../src/cluster/task-health.js';
 import { isOnNode, isRunDesired, stateRank } from '../../../src/scheduler/task-states.js';
 import { ManualClock } from '../../../src/util/clock.js';
 import { silentLogger } from '../../../src/util/logger.js';
@@ -76,12 +77,18 @@ class FakeAgent {
     await this.h.settle();
   }
 
+  /** The task fails its health check: reported while it keeps running, as the agent does; it ends `failed` once told to stop. */
+  async unhealthy(taskId: string): Promise<void> {
+    await this.h.store.update((tx) => tx.update('tasks', withState(tx.get('tasks', taskId)!, 'running', this.h.clock, UNHEALTHY_ERR)));
+    await this.h.settle();
+  }
+
   private async pass(): Promise<void> {
     await this.h.store.update((tx) => {
       // Read every node's tasks before the first write: a lookup by index after a write scans the table.
       const tasks = tx.list('nodes').filter((n) => n.Status.State === 'ready').flatMap((n) => tx.find('tasks', 'node', n.ID));
       for (const t of tasks) {
-        if (!isRunDesired(t.DesiredState) && isOnNode(t)) tx.update('tasks', withState(t, 'shutdown', this.h.clock));
+        if (!isRunDesired(t.DesiredState) && isOnNode(t)) tx.update('tasks', failedHealthCheck(t) ? withState(t, 'failed', this.h.clock, UNHEALTHY_ERR) : withState(t, 'shutdown', this.h.clock));
         else if (isRunDesired(t.DesiredState) && t.Status.State === 'assigned') {
           const outcome = this.outcome(t);
           if (outcome === 'failed') tx.update('tasks', withState(t, 'failed', this.h.clock, 'task: non-zero exit (1)'));

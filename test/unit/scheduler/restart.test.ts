@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RestartPolicy } from '../../../src/cluster/types.js';
+import type { RestartPolicy, TaskObject } from '../../../src/cluster/types.js';
 import { nodes, SECOND, serviceSpec, withHarness, type Harness } from './harness.js';
 
 const withPolicy = (name: string, policy: RestartPolicy) => serviceSpec(name, { TaskTemplate: { ContainerSpec: { Image: 'busybox:1' }, RestartPolicy: policy } });
@@ -22,6 +22,22 @@ test('a failed task is replaced in the same slot after the default 5 s delay', w
   assert.equal(replacement.Slot, 1);
   assert.equal(replacement.Status.State, 'running');
   assert.deepEqual(inSlot(h, id, 1).map((t) => t.ID), [first.ID, replacement.ID]);
+}));
+
+test('a task failing its health check is told to stop while still running (it drains first), ends failed and is replaced after the delay', withHarness(nodes(2), async (h) => {
+  const id = await h.createService(serviceSpec('web'));
+  const sick = h.live(id)[0];
+  const seen: string[] = [];
+  h.store.watch((events) => {
+    for (const e of events) if (e.table === 'tasks' && e.object.ID === sick.ID) seen.push(`${(e.object as TaskObject).Status.State}/${(e.object as TaskObject).DesiredState}`);
+  });
+  await h.agent.unhealthy(sick.ID);
+  assert.deepEqual(seen, ['running/running', 'running/shutdown', 'failed/shutdown'], 'reported unhealthy while running, told to stop, then ended');
+  assert.equal(h.tasks(id).find((t) => t.ID === sick.ID)!.Status.Err, 'task: unhealthy container');
+  await h.advance(4500);
+  assert.equal(h.live(id).length, 0, 'not before the restart delay');
+  await h.advance(500);
+  assert.deepEqual(h.live(id).map((t) => t.Slot), [1]);
 }));
 
 test('--restart-delay 0 replaces a task at once; a task that exits 0 is restarted under condition any', withHarness(nodes(1), async (h) => {

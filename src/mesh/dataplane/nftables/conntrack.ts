@@ -1,39 +1,73 @@
+import { rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { exec } from '../../../util/exec.js';
 import type { Logger } from '../../../util/logger.js';
 import type { EntryChange } from '../plan-changes.js';
 
-/** More removed backends than this on one entry: clear the entry's UDP flows at once instead of one run per backend. */
+/** More removed backends than this on one entry: clear the entry's UDP flows at once instead of one command per backend. */
 const PER_BACKEND_LIMIT = 16;
+/** The TCP states whose next packet a gone backend would swallow: a SYN retransmitted, or an established flow's. */
+const PINNED_TCP_STATES = ['SYN_SENT', 'ESTABLISHED'];
+
+/** `conntrack` deletions (its command-line syntax, one command a line), by protocol. */
+export interface FlowDeletions {
+  udp: string[];
+  tcp: string[];
+}
 
 /**
- * Deletes the conntrack entries pinned to backends that left the plan, so their next packet is
+ * Which conntrack entries pinned to backends that left the plan to delete, so their next packet is
  * balanced again. UDP flows of every removed backend: a UDP "connection" has no end, so its entry
  * would outlive the backend by its timeout (dataplane-lab §6). TCP flows only of backends that are
  * gone (their host is down or they stopped), not of `draining` ones, whose established connections
  * finish: a SYN retransmitted to a dead host would otherwise keep its DNAT to it until the client
- * gives up, and an established flow would hang instead of being reset by the next backend.
+ * gives up, and an established flow would hang instead of being reset by the next backend. Only
+ * those two TCP states: the closed ones (TIME_WAIT, CLOSE), by far the most under a load of short
+ * connections, are reopened as new entries by a new SYN anyway. `markOf` gives the entry's
+ * conntrack mark, when known: the kernel then returns only that entry's flows to each command.
  */
-export async function clearRemovedFlows(changes: readonly EntryChange[], draining: ReadonlySet<string>, log: Logger): Promise<void> {
-  const runs: string[][] = [];
+export function removedFlowDeletions(changes: readonly EntryChange[], draining: ReadonlySet<string>, markOf: (c: EntryChange) => number | undefined): FlowDeletions {
+  const out: FlowDeletions = { udp: [], tcp: [] };
   for (const c of changes) {
     if (c.removed.length === 0) continue;
-    const entry = c.vip ? ['--orig-dst', c.vip] : ['--orig-port-dst', String(c.port)];
+    const mark = markOf(c);
+    const entry = `${mark ? `--mark ${mark} ` : ''}${c.vip ? `--orig-dst ${c.vip}` : `--orig-port-dst ${c.port}`}`;
     if (c.protocols.includes('udp')) {
-      const base = ['-D', '-p', 'udp', ...entry];
-      if (c.removed.length > PER_BACKEND_LIMIT) runs.push(base);
-      else for (const b of c.removed) runs.push([...base, '--reply-src', b.address]);
+      const base = `-D -p udp ${entry}`;
+      if (c.removed.length > PER_BACKEND_LIMIT) out.udp.push(base);
+      else for (const b of c.removed) out.udp.push(`${base} --reply-src ${b.address}`);
     }
     if (c.protocols.includes('tcp')) {
-      for (const b of c.removed) if (!draining.has(b.address)) runs.push(['-D', '-p', 'tcp', ...entry, '--reply-src', b.address]);
+      for (const b of c.removed) {
+        if (!draining.has(b.address)) for (const state of PINNED_TCP_STATES) out.tcp.push(`-D -p tcp --state ${state} ${entry} --reply-src ${b.address}`);
+      }
     }
   }
-  await Promise.all(
-    runs.map(async (args) => {
-      // Exit 1 with "0 flow entries" is the common case: nothing was pinned to that backend.
-      const res = await exec('conntrack', args, { allowFail: true }).catch((err: unknown) => ({ code: -1, stderr: String(err), stdout: '' }));
-      const deleted = /(\d+) flow entries have been deleted/.exec(res.stderr)?.[1];
-      if (deleted === undefined) log.warn({ args: args.join(' '), error: res.stderr.trim() }, 'clearing conntrack entries failed');
-      else if (deleted !== '0') log.info({ args: args.join(' '), deleted: Number(deleted) }, 'cleared flows of removed backends');
-    }),
-  );
+  return out;
+}
+
+let batches = 0;
+
+/**
+ * Runs conntrack deletions in one `conntrack -R` process (each spawn from the daemon costs
+ * milliseconds; each command reads the conntrack table, or the entry's flows when it names a mark).
+ */
+export async function deleteFlows(commands: readonly string[], log: Logger): Promise<void> {
+  if (commands.length === 0) return;
+  const t0 = performance.now();
+  // conntrack opens the file by name: not a pipe from the daemon (a socket, which cannot be opened).
+  const file = join(tmpdir(), `shoal-conntrack-${process.pid}-${++batches}`);
+  try {
+    await writeFile(file, commands.join('\n') + '\n');
+    // Each flow deleted is listed on stdout; nothing deleted is no error.
+    const res = await exec('conntrack', ['-R', file], { allowFail: true }).catch((err: unknown) => ({ code: -1, stderr: String(err), stdout: '' }));
+    if (res.code !== 0) log.warn({ commands, error: res.stderr.trim() }, 'clearing conntrack entries failed');
+    const deleted = res.stdout.split('\n').filter(Boolean).length;
+    const fields = { commands, deleted, ms: Math.round(performance.now() - t0) };
+    if (deleted > 0) log.info(fields, 'cleared flows of removed backends');
+    else log.debug(fields, 'no flows of removed backends to clear');
+  } finally {
+    await rm(file, { force: true });
+  }
 }

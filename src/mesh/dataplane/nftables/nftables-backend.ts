@@ -4,9 +4,9 @@ import type { DataPlanePlan } from '../plan.js';
 import type { EntryChange } from '../plan-changes.js';
 import { setSysctls } from '../sysctl.js';
 import type { PlanBackend } from '../types.js';
-import { clearRemovedFlows } from './conntrack.js';
+import { deleteFlows, removedFlowDeletions } from './conntrack.js';
 import { openNftRunner, type NftRunner, type NftVia } from './nft-runner.js';
-import { nftDelete, nftReplace, nftUpdate, probeRuleset, type NftState } from './ruleset.js';
+import { nftDelete, nftReplace, nftUpdate, portChain, probeRuleset, vipChain, type NftState } from './ruleset.js';
 import { readKernelCounters, readOpenConnections } from './counters.js';
 import { NftStats, nftTrace } from './entry-stats.js';
 import type { EntryStats, TraceAnswer, TraceTarget } from '../types.js';
@@ -22,6 +22,8 @@ export class NftablesBackend implements PlanBackend {
   readonly kind = 'nftables';
   private state: NftState | undefined;
   private readonly counted = new NftStats();
+  /** The conntrack clean-ups of the tables applied so far, in order (they never fail). */
+  private clearing = Promise.resolve();
 
   private constructor(
     private readonly runner: NftRunner,
@@ -36,6 +38,8 @@ export class NftablesBackend implements PlanBackend {
   }
 
   async apply(plan: DataPlanePlan, changes: readonly EntryChange[]): Promise<void> {
+    // Flows to removed backends were marked by the table they were balanced by.
+    const before = this.state;
     if (this.state) {
       const tx = nftUpdate(this.state, plan);
       try {
@@ -52,9 +56,14 @@ export class NftablesBackend implements PlanBackend {
       await this.runner.run(tx.commands);
       this.state = tx.next;
     }
-    const t0 = performance.now();
-    await clearRemovedFlows(changes, new Set(plan.draining), this.log);
-    this.log.debug({ version: plan.version, conntrackMs: Math.round(performance.now() - t0) }, 'flows of removed backends cleared');
+    const markOf = (c: EntryChange) => before?.get(c.vip ? vipChain(c.vip) : portChain({ protocol: c.protocols[0]!, port: c.port! }))?.mark;
+    const { udp, tcp } = removedFlowDeletions(changes, new Set(plan.draining), markOf);
+    // A UDP flow's next datagram must find a backend of this table once it counts as applied.
+    await deleteFlows(udp, this.log);
+    // The rules are live: the table counts as applied now (the managers wait for that before a
+    // draining task stops). TCP flows of gone backends are cleared after, one table at a time: each
+    // command reads the entry's flows, thousands in TIME_WAIT under a load of short connections.
+    this.clearing = this.clearing.then(() => deleteFlows(tcp, this.log));
   }
 
   async stats(plan: DataPlanePlan): Promise<EntryStats[]> {
@@ -69,6 +78,7 @@ export class NftablesBackend implements PlanBackend {
   }
 
   async close(): Promise<void> {
+    await this.clearing;
     await this.runner.run(nftDelete()).catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'removing the nftables table failed'));
     this.runner.close();
     this.state = undefined;

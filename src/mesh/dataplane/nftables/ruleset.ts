@@ -14,7 +14,9 @@ import { reslot } from './slots.js';
  *   its slot map), and its connections carry its number as conntrack mark, by which the `acct_*`
  *   chains count their bytes each way and the resets of connections never established (refused).
  *   The rule's own counter is how many connections its `numgen inc` has balanced: the next one goes
- *   to slot (counter mod n) — what `shoal trace` reads.
+ *   to slot (counter mod n) — what `shoal trace` reads;
+ * - a backend's first refusal of a client's connection is dropped, so the client's SYN retransmit
+ *   is balanced again (`retry_*` chains).
  */
 export const TABLE = 'shoal';
 const T = `ip ${TABLE}`;
@@ -61,7 +63,29 @@ function accountingChains(): string[] {
   return ['forward', 'input', 'output'].flatMap((hook) => [`  chain acct_${hook} {`, `    type filter hook ${hook} priority 0; policy accept;`, ...rules.map((r) => `    ${r}`), '  }']);
 }
 
-/** The fixed part: dispatch maps, the VIP set, the base chains hooked into NAT and the counting chains. */
+/** How long a client's address and port are remembered as refused once (past its first SYN retransmits, 1 s and 3 s). */
+const REFUSED_ONCE_TIMEOUT = '5s';
+
+/**
+ * A backend's refusal of a balanced connection (a reset before the handshake completed) is hidden
+ * from the client once: dropped, so the client retransmits its SYN (1 s later), which conntrack
+ * balances again as a new connection. A task that died (killed, crashed) refuses connections until
+ * every host has applied a table without it; with this, those connections wait a second instead of
+ * failing. A second refusal of the same client address and port reaches the client: a service whose
+ * backends refuse still refuses, a second later. After the counting chains, so refusals are counted.
+ */
+function refusalRetryChains(): string[] {
+  const refusal = 'ct mark != 0 ct direction reply ct status & assured == 0 tcp flags & rst == rst';
+  return ['forward', 'input'].flatMap((hook) => [
+    `  chain retry_${hook} {`,
+    `    type filter hook ${hook} priority 10; policy accept;`,
+    `    ${refusal} ip daddr . tcp dport @refused_once accept`,
+    `    ${refusal} add @refused_once { ip daddr . tcp dport } drop`,
+    '  }',
+  ]);
+}
+
+/** The fixed part: dispatch maps, the VIP set, the base chains hooked into NAT, the counting chains and the refusal retry. */
 export function baseTable(): string {
   const dispatch = ['ip daddr . meta l4proto vmap @vips', 'ip daddr @vip_addrs return', 'fib daddr type local meta l4proto . th dport vmap @published'];
   return [
@@ -71,6 +95,8 @@ export function baseTable(): string {
     '  map vips { type ipv4_addr . inet_proto : verdict; }',
     ...Object.values(ACCT).map((m) => `  map ${m} { type mark : counter; }`),
     ...accountingChains(),
+    `  set refused_once { type ipv4_addr . inet_service; flags dynamic, timeout; timeout ${REFUSED_ONCE_TIMEOUT}; }`,
+    ...refusalRetryChains(),
     '  chain prerouting {',
     '    type nat hook prerouting priority -100; policy accept;',
     ...dispatch.map((r) => `    ${r}`),

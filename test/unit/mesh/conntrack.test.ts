@@ -1,0 +1,35 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { removedFlowDeletions } from '../../../src/mesh/dataplane/nftables/conntrack.js';
+import type { EntryChange } from '../../../src/mesh/dataplane/plan-changes.js';
+
+const backend = (n: number) => ({ taskId: `t${n}`, address: `10.0.0.${n}` });
+const change = (over: Partial<EntryChange>): EntryChange => ({ entry: 'tcp/8080', service: 'web', protocols: ['tcp'], port: 8080, created: false, deleted: false, added: [], removed: [], ...over });
+
+test('flows of removed backends: UDP of every one, TCP only of gone ones and only those a next packet would use, filtered by the entry mark', () => {
+  const changes = [
+    change({ removed: [backend(1), backend(2)] }),
+    change({ entry: 'udp/8081', protocols: ['udp'], port: 8081, removed: [backend(1), backend(2)] }),
+    change({ entry: 'vip/10.0.1.5', protocols: ['tcp', 'udp'], port: undefined, vip: '10.0.1.5', removed: [{ taskId: 't1', address: '10.0.1.1' }] }),
+    change({ entry: 'tcp/9090', port: 9090, added: [backend(3)] }),
+  ];
+  const marks: Record<string, number> = { 'tcp/8080': 1, 'udp/8081': 2 };
+  const { udp, tcp } = removedFlowDeletions(changes, new Set(['10.0.0.2']), (c) => marks[c.entry]);
+  assert.deepEqual(udp, [
+    '-D -p udp --mark 2 --orig-port-dst 8081 --reply-src 10.0.0.1',
+    '-D -p udp --mark 2 --orig-port-dst 8081 --reply-src 10.0.0.2',
+    '-D -p udp --orig-dst 10.0.1.5 --reply-src 10.0.1.1',
+  ]);
+  assert.deepEqual(tcp, [
+    '-D -p tcp --state SYN_SENT --mark 1 --orig-port-dst 8080 --reply-src 10.0.0.1',
+    '-D -p tcp --state ESTABLISHED --mark 1 --orig-port-dst 8080 --reply-src 10.0.0.1',
+    '-D -p tcp --state SYN_SENT --orig-dst 10.0.1.5 --reply-src 10.0.1.1',
+    '-D -p tcp --state ESTABLISHED --orig-dst 10.0.1.5 --reply-src 10.0.1.1',
+  ], 'the draining 10.0.0.2 keeps its TCP flows; without a known mark the entry is matched by address and port alone');
+});
+
+test('many removed backends of one entry: its UDP flows go in one command', () => {
+  const removed = Array.from({ length: 17 }, (_, i) => backend(i + 1));
+  const { udp, tcp } = removedFlowDeletions([change({ entry: 'udp/53', protocols: ['udp'], port: 53, removed })], new Set(), () => 4);
+  assert.deepEqual([udp, tcp], [['-D -p udp --mark 4 --orig-port-dst 53'], []]);
+});
