@@ -5,6 +5,7 @@ import type { Overlay } from '../mesh/overlay/overlay.js';
 import type { DnsServer } from '../dns/index.js';
 import type { DataPlane } from '../mesh/dataplane/index.js';
 import { Histogram } from '../metrics/histogram.js';
+import { meshFirst } from './apply-order.js';
 
 export interface EndpointApplierOptions {
   nodeId: string;
@@ -20,15 +21,18 @@ const RETRY_FIRST_MS = 1000;
 const RETRY_MAX_MS = 30_000;
 
 /**
- * Applies each endpoint table the managers send to this host's overlay, routing mesh and DNS, in version
- * order, one at a time; the newest table waiting replaces any older one not yet applied. A table that
- * failed to apply is tried again (1 s, doubling to 30 s) until it or a newer one applies: the managers
- * send a table only when it changes, so without this a host would stay behind.
+ * Applies each endpoint table the managers send to this host's overlay and routing mesh (in the
+ * order `meshFirst` tells) and DNS, in version order, one at a time; the newest table waiting
+ * replaces any older one not yet applied. A table that failed to apply is tried again (1 s,
+ * doubling to 30 s) until it or a newer one applies: the managers send a table only when it
+ * changes, so without this a host would stay behind.
  */
 export class EndpointApplier {
   private pending?: EndpointTable;
   private running?: Promise<void>;
   private applied = 0;
+  /** The last table fully applied. */
+  private last?: EndpointTable;
   private retryMs = RETRY_FIRST_MS;
   private retryTimer?: NodeJS.Timeout;
   private stopped = false;
@@ -60,11 +64,17 @@ export class EndpointApplier {
       const table = this.pending;
       this.pending = undefined;
       try {
-        await this.o.overlay.apply(table);
-        await this.o.mesh.apply(table);
+        if (meshFirst(this.last, table)) {
+          await this.o.mesh.apply(table);
+          await this.o.overlay.apply(table);
+        } else {
+          await this.o.overlay.apply(table);
+          await this.o.mesh.apply(table);
+        }
         // DNS listeners follow the overlay's networks (Overlay onNetworks), not the table.
         this.o.dns.apply(table);
         this.applied = table.version;
+        this.last = table;
         this.retryMs = RETRY_FIRST_MS;
         if (table.committedAt !== undefined) this.commitToLive.observe(Math.max(0, Date.now() - table.committedAt) / 1000);
         this.o.log.debug({ version: table.version, committedAt: table.committedAt }, 'endpoint table applied');
