@@ -124,6 +124,8 @@ for (const dataplane of ['userspace', 'nftables'] as const) {
       const measure = async (what: string, targets: { host: string; port: number }[], change: () => Promise<unknown>) => {
         const stopFile = join(lab.hostDir('h1'), `stop-load-${phases.length}`);
         const load = await probe({ mode: 'load', proto: 'tcp', targets, concurrency: CONCURRENCY, durationMs: 90_000, timeoutMs: 10_000, stopFile });
+        // Node may take a second to start on a busy machine: the load runs half a second before the change.
+        await load.started();
         await sleep(500);
         const started = Date.now();
         await change();
