@@ -103,7 +103,11 @@ test('docker swarm ca --rotate: a new root, cross-signed, every node renews at o
   passed++;
 });
 
-test('docker swarm ca --rotate --ca-cert --ca-key: the cluster moves to the given root', async () => {
+test('docker swarm ca --rotate --ca-cert --ca-key: the cluster moves to the given root; two managers keep their Raft', async () => {
+  // h2 as a second manager: the managers' Raft connections move to the new certificates and roots too.
+  await run('h1', 'node', 'promote', 'h2');
+  const h2Status = async (from: string) => (await run(from, 'node', 'ls', '--filter', 'name=h2', '--format', '{{.ManagerStatus}}')).trim();
+  await waitUntil('h2 a reachable manager', async () => (await h2Status('h1')) === 'Reachable', { timeoutMs: 20_000, intervalMs: 250 });
   const given = await createRootCA();
   const dir = lab.hostDir('h1');
   writeFileSync(join(dir, 'given-ca.pem'), given.certPem);
@@ -112,6 +116,11 @@ test('docker swarm ca --rotate --ca-cert --ca-key: the cluster moves to the give
   assert.ok(sameCert(out.match(/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/)![0], given.certPem), 'the given root is the swarm\'s now');
   assert.deepEqual(await tlsStatus(), HOSTS.map((h) => `${h} Ready Ready`));
   for (const h of HOSTS) verifyNodeCertificate(hostCert(h).split(/(?<=-----END CERTIFICATE-----\n?)/)[0]!, given.certPem);
+  // A write on the second manager goes through Raft to the leader; both still see h2 reachable.
+  await run('h2', 'network', 'create', '-d', 'overlay', 'after-rotation');
+  assert.match(await run('h1', 'network', 'ls', '--format', '{{.Name}}'), /^after-rotation$/m);
+  assert.equal(await h2Status('h2'), 'Reachable');
+  await run('h1', 'node', 'demote', 'h2');
   // A key that does not match is refused before anything changes.
   const other = await createRootCA();
   writeFileSync(join(dir, 'other.pem'), other.certPem);
