@@ -107,6 +107,8 @@ interface Ring {
   /** Index in `words` of the first header and of the first iovec. */
   hdrWord: number;
   iovWord: number;
+  /** A view of each data slot, made once. */
+  slots: Buffer[];
 }
 
 export interface BatchedUdpOptions {
@@ -169,7 +171,8 @@ export class BatchedUdpSocket {
         all.writeBigUInt64LE(BigInt(slot), iov + layout.iovLen);
       }
       const view = (from: number, bytes: number): Buffer => all.subarray(from, from + bytes);
-      return { hdrs: view(hdrAt, batch * layout.mmsg), addrs: view(addrAt, batch * SOCKADDR_SLOT), data: view(dataAt, batch * slot), slot, hdrWord: hdrAt / 4, iovWord: iovAt / 4 };
+      const slots = Array.from({ length: batch }, (_, i) => view(dataAt + i * slot, slot));
+      return { hdrs: view(hdrAt, batch * layout.mmsg), addrs: view(addrAt, batch * SOCKADDR_SLOT), data: view(dataAt, batch * slot), slot, hdrWord: hdrAt / 4, iovWord: iovAt / 4, slots };
     };
     this.recv = ring(slots.recv);
     this.send = ring(slots.send);
@@ -225,9 +228,16 @@ export class BatchedUdpSocket {
 
   /** The bytes of received datagram `i` (a view: valid until the next receive()). */
   datagram(i: number): Buffer {
-    const length = this.words[this.recv.hdrWord + (i * this.layout.mmsg + this.layout.len) / 4]!;
-    const start = i * this.recv.slot;
-    return this.recv.data.subarray(start, start + length);
+    return this.recv.slots[i]!.subarray(0, this.datagramLength(i));
+  }
+
+  /** The whole receive slot of datagram `i` (its first datagramLength(i) bytes are the datagram); made once, so free to get. */
+  datagramSlot(i: number): Buffer {
+    return this.recv.slots[i]!;
+  }
+
+  datagramLength(i: number): number {
+    return this.words[this.recv.hdrWord + (i * this.layout.mmsg + this.layout.len) / 4]!;
   }
 
   /** The sender of received datagram `i` as dgram names it ("10.0.1.2", "::ffff:10.0.1.2", "fd00::2"). */
@@ -236,6 +246,22 @@ export class BatchedUdpSocket {
     const at = i * SOCKADDR_SLOT;
     if (this.family === AF_INET) return `${a[at + 4]}.${a[at + 5]}.${a[at + 6]}.${a[at + 7]}`;
     return this.libc.inet_ntop(AF_INET6, a.subarray(at + 8, at + 24), this.ntop, IPV6_TEXT_LENGTH) ?? '';
+  }
+
+  /**
+   * The sender of datagram `i` as a signed 32-bit IPv4 number (`(a << 24) | (b << 16) | (c << 8) | d`),
+   * also from an IPv4-mapped IPv6 address; undefined for any other IPv6 sender. Allocates nothing.
+   */
+  sourceIpv4(i: number): number | undefined {
+    const a = this.recv.addrs;
+    let at = i * SOCKADDR_SLOT + 4;
+    if (this.family === AF_INET6) {
+      at += 4; // sin6_flowinfo, then the address: ::ffff:a.b.c.d is 10 zero bytes, 0xffff, then a.b.c.d
+      for (let b = 0; b < 10; b++) if (a[at + b] !== 0) return undefined;
+      if (a[at + 10] !== 0xff || a[at + 11] !== 0xff) return undefined;
+      at += 12;
+    }
+    return (a[at]! << 24) | (a[at + 1]! << 16) | (a[at + 2]! << 8) | a[at + 3]!;
   }
 
   /** A copy of the sender's socket address of datagram `i`, to answer it after later receives (replyTo). */
@@ -251,6 +277,20 @@ export class BatchedUdpSocket {
   /** Queues `answer` to a socket address from sourceAddress(). */
   replyTo(address: Buffer, answer: Buffer): void {
     this.queue(answer, address, 0);
+  }
+
+  /**
+   * The send slot the next queued answer goes in (flushing first if all are taken), to write an
+   * answer straight into; replyInSlot() then queues it. Made once, so free to get.
+   */
+  nextReplySlot(): Buffer {
+    if (this.queued === this.opts.batch) this.flush();
+    return this.send.slots[this.queued]!;
+  }
+
+  /** Queues the first `length` bytes of nextReplySlot() to the sender of received datagram `i`. */
+  replyInSlot(i: number, length: number): void {
+    this.commit(this.recv.addrs, i * SOCKADDR_SLOT, length);
   }
 
   /**
@@ -296,14 +336,19 @@ export class BatchedUdpSocket {
   private queue(answer: Buffer, address: Buffer, addressAt: number): void {
     if (!this.memory) return;
     if (answer.length > this.send.slot) throw new Error(`UDP answer of ${answer.length} bytes exceeds the ${this.send.slot}-byte send slot`);
-    if (this.queued === this.opts.batch) this.flush();
+    answer.copy(this.nextReplySlot());
+    this.commit(address, addressAt, answer.length);
+  }
+
+  /** Queues the answer already in the next send slot. */
+  private commit(address: Buffer, addressAt: number, length: number): void {
+    if (!this.memory) return;
     const i = this.queued++;
     address.copy(this.send.addrs, i * SOCKADDR_SLOT, addressAt, addressAt + SOCKADDR_LENGTH);
-    answer.copy(this.send.data, i * this.send.slot);
     const { layout, words } = this;
     words[this.send.hdrWord + (i * layout.mmsg + layout.namelen) / 4] = this.family === AF_INET ? 16 : SOCKADDR_LENGTH;
     // The iovec's length is a size_t: its low word on a little-endian host (the high one stays 0).
-    words[this.send.iovWord + (i * layout.iovec + layout.iovLen) / 4] = answer.length;
+    words[this.send.iovWord + (i * layout.iovec + layout.iovLen) / 4] = length;
   }
 
   private boundPort(): number {

@@ -1,13 +1,15 @@
 import type { Logger } from '../util/logger.js';
 import type { Forwarder, Transport } from './forward/forwarder.js';
+import type { NameClass } from './names/entry.js';
 import { NameIndex } from './names/name-index.js';
 import { observeLatency, type DnsMetrics } from './metrics.js';
-import { resolve, type Resolution } from './resolve.js';
-import { buildResponse, headerOnlyResponse, truncatedResponse, type QueryFrame } from './response.js';
-import { CLASSIC_UDP_LIMIT, Flag, HEADER_LENGTH, MAX_MESSAGE_LENGTH, opcodeOf, RCode, RCODE_MASK } from './wire/constants.js';
-import type { Edns } from './wire/message.js';
+import type { RecordSet } from './names/record-set.js';
+import { recordsOf, resolve, type Resolution } from './resolve.js';
+import { buildResponse, headerOnlyResponse, recordsThatFit, responseLength, truncatedResponse, writeResponse, type QueryFrame } from './response.js';
+import { CLASSIC_UDP_LIMIT, Flag, HEADER_LENGTH, MAX_MESSAGE_LENGTH, opcodeOf, RCode, RCODE_MASK, RRClass } from './wire/constants.js';
 import { DnsFormatError } from './wire/name.js';
 import { parseMessageWithLayout, type ParsedMessage } from './wire/parse.js';
+import { QueryScan } from './wire/query-scan.js';
 
 export interface QueryHandlerOptions {
   forwarder: Pick<Forwarder, 'forward'>;
@@ -29,8 +31,34 @@ export type Answer = Buffer | undefined;
 export class QueryHandler {
   /** The latest applied table's names; replaced whole by the server on apply. */
   index = NameIndex.EMPTY;
+  private readonly scan = new QueryScan();
 
   constructor(private readonly opts: QueryHandlerOptions) {}
+
+  /**
+   * The hot path of UDP: the common query (see QueryScan) for a name in the asker's view, answered
+   * straight into `out` (a send slot of at least maxUdpPayload bytes) from the precomputed records,
+   * allocating nothing but the latency's end time (16 bytes). `query` holds the datagram in its first
+   * `length` bytes; `sourceIpv4` is the asker's address as a signed 32-bit number; `started` is when it
+   * arrived (performance.now()). Returns the answer's length, or -1 when the query is anything else
+   * (malformed, unusual, forwarded, not in the view): then handle() answers it. The bytes are
+   * handle()'s for the same query (test/unit/dns/fast-path.test.ts holds them equal over corpora).
+   */
+  answerInPlace(query: Buffer, length: number, sourceIpv4: number, out: Buffer, started: number): number {
+    const { scan } = this;
+    if (length > this.opts.maxQueryBytes || !scan.scan(query, length)) return -1;
+    if (scan.qclass !== RRClass.IN && scan.qclass !== RRClass.ANY) return -1;
+    const view = this.index.viewForIpv4(sourceIpv4);
+    const entry = view ? view.byWire.get(query, HEADER_LENGTH, scan.nameEnd) : undefined;
+    if (!entry) return -1;
+    const records = recordsOf(entry, scan.type);
+    const hasOpt = scan.ednsUdpSize >= 0;
+    const fit = recordsThatFit(scan.questionEnd, hasOpt, records, hasOpt ? this.udpLimit(scan.ednsUdpSize) : CLASSIC_UDP_LIMIT);
+    if (responseLength(scan.questionEnd, hasOpt, records, fit) > out.length) return -1;
+    const answered = writeResponse(out, query, scan.questionEnd, hasOpt, RCode.NOERROR, true, records, fit, this.opts.maxUdpPayload);
+    this.countAnswer(entry.nameClass, records, fit, started);
+    return answered;
+  }
 
   /** `query` is only read during this call (a forwarded query is copied), so callers may reuse its buffer. */
   handle(query: Buffer, source: string, transport: Transport): Answer | Promise<Answer> {
@@ -51,7 +79,7 @@ export class QueryHandler {
     }
     const { message } = parsed;
     const frame: QueryFrame = { buf: query, questionEnd: parsed.questionEnd, edns: message.edns };
-    const limit = transport === 'tcp' ? MAX_MESSAGE_LENGTH : this.udpLimit(message.edns);
+    const limit = transport === 'tcp' ? MAX_MESSAGE_LENGTH : message.edns ? this.udpLimit(message.edns.udpSize) : CLASSIC_UDP_LIMIT;
     const udpSize = this.opts.maxUdpPayload;
     if (opcodeOf(message.flags) !== 0) {
       metrics.notimp++;
@@ -73,14 +101,17 @@ export class QueryHandler {
   /** The answer to one of Shoal's names (or a name it refuses), with the class's counters. */
   private answerInternal(frame: QueryFrame, resolution: Exclude<Resolution, { kind: 'forward' }>, limit: number, started: number): Buffer {
     const { metrics, maxUdpPayload } = this.opts;
+    if (resolution.kind === 'answer') {
+      const { records } = resolution;
+      const fit = recordsThatFit(frame.questionEnd, frame.edns !== undefined, records, limit);
+      const answer = buildResponse(frame, RCode.NOERROR, true, records, limit, maxUdpPayload);
+      this.countAnswer(resolution.nameClass, records, fit, started);
+      return answer;
+    }
     const counters = metrics.byClass[resolution.nameClass];
     counters.queries++;
     let answer: Buffer;
-    if (resolution.kind === 'answer') {
-      if (resolution.records.count === 0) counters.nodata++;
-      answer = buildResponse(frame, RCode.NOERROR, true, resolution.records, limit, maxUdpPayload);
-      if (answer.readUInt16BE(2) & Flag.TC) metrics.truncated++;
-    } else if (resolution.kind === 'nxdomain') {
+    if (resolution.kind === 'nxdomain') {
       counters.nxdomain++;
       answer = buildResponse(frame, RCode.NXDOMAIN, true, undefined, limit, maxUdpPayload);
     } else {
@@ -91,9 +122,19 @@ export class QueryHandler {
     return answer;
   }
 
-  /** What a UDP answer may weigh: 512 bytes, or what the asker's EDNS0 says up to our maximum. */
-  private udpLimit(edns: Edns | undefined): number {
-    return edns ? Math.min(Math.max(edns.udpSize, CLASSIC_UDP_LIMIT), this.opts.maxUdpPayload) : CLASSIC_UDP_LIMIT;
+  /** The counters of a NOERROR answer with `fit` of `records`. */
+  private countAnswer(nameClass: NameClass, records: RecordSet, fit: number, started: number): void {
+    const { metrics } = this.opts;
+    const counters = metrics.byClass[nameClass];
+    counters.queries++;
+    if (records.count === 0) counters.nodata++;
+    if (fit < records.count) metrics.truncated++;
+    observeLatency(counters.latency, performance.now() - started);
+  }
+
+  /** What a UDP answer may weigh when the asker's EDNS0 says `udpSize`: at least 512 bytes, at most our maximum. */
+  private udpLimit(udpSize: number): number {
+    return Math.min(Math.max(udpSize, CLASSIC_UDP_LIMIT), this.opts.maxUdpPayload);
   }
 
   private async forward(frame: QueryFrame, transport: Transport, limit: number, started: number): Promise<Buffer> {

@@ -21,7 +21,7 @@ const FORWARD: Resolution = { kind: 'forward' };
 export function resolve(index: NameIndex, source: string, key: string, type: number, qclass: number): Resolution {
   if (qclass !== RRClass.IN && qclass !== RRClass.ANY) return FORWARD;
   const view = index.viewFor(source);
-  const entry = view?.get(key);
+  const entry = view?.byName.get(key);
   if (entry) return { kind: 'answer', nameClass: entry.nameClass, records: recordsOf(entry, type) };
   const nameClass = index.internalClass(key);
   if (!nameClass) return FORWARD;
@@ -29,7 +29,7 @@ export function resolve(index: NameIndex, source: string, key: string, type: num
 }
 
 /** A for A (and ANY), PTR for PTR; AAAA and every other type have none (an empty NOERROR). */
-function recordsOf(entry: NameEntry, type: number): RecordSet {
+export function recordsOf(entry: NameEntry, type: number): RecordSet {
   switch (type) {
     case RRType.A:
       return entry.a;

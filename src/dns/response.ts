@@ -1,4 +1,5 @@
 import type { RecordSet } from './names/record-set.js';
+import { copyBytes } from './wire/copy-bytes.js';
 import { Flag, HEADER_LENGTH, OPCODE_MASK, RCODE_MASK, RRType } from './wire/constants.js';
 import type { Edns } from './wire/message.js';
 
@@ -18,25 +19,46 @@ export interface QueryFrame {
  * one. The header's rcode is the low 4 bits of `rcode`, the OPT record carries the rest.
  */
 export function buildResponse(q: QueryFrame, rcode: number, authoritative: boolean, records: RecordSet | undefined, limit: number, udpSize: number): Buffer {
-  const optLength = q.edns ? OPT_RECORD_LENGTH : 0;
-  const base = q.questionEnd + optLength;
-  const total = records?.count ?? 0;
-  const fit = total === 0 ? 0 : Math.max(0, Math.min(total, Math.floor((limit - base) / records!.recordLength)));
-  const out = Buffer.allocUnsafe(base + fit * (records?.recordLength ?? 0));
-  const queryFlags = q.buf.readUInt16BE(2);
+  const hasOpt = q.edns !== undefined;
+  const fit = recordsThatFit(q.questionEnd, hasOpt, records, limit);
+  const out = Buffer.allocUnsafe(responseLength(q.questionEnd, hasOpt, records, fit));
+  writeResponse(out, q.buf, q.questionEnd, hasOpt, rcode, authoritative, records, fit, udpSize);
+  return out;
+}
+
+/** How many of `records` fit in `limit` bytes after the question (and an OPT record). */
+export function recordsThatFit(questionEnd: number, hasOpt: boolean, records: RecordSet | undefined, limit: number): number {
+  const total = records ? records.count : 0;
+  if (total === 0) return 0;
+  const base = questionEnd + (hasOpt ? OPT_RECORD_LENGTH : 0);
+  return Math.max(0, Math.min(total, Math.floor((limit - base) / records!.recordLength)));
+}
+
+export function responseLength(questionEnd: number, hasOpt: boolean, records: RecordSet | undefined, fit: number): number {
+  return questionEnd + (hasOpt ? OPT_RECORD_LENGTH : 0) + (fit > 0 ? fit * records!.recordLength : 0);
+}
+
+/**
+ * buildResponse's bytes written into `out` (at least responseLength() long, e.g. a send slot) with
+ * `fit` records from recordsThatFit(); the query's bytes up to `questionEnd` are its header and
+ * question. Returns the answer's length. Allocates nothing.
+ */
+export function writeResponse(out: Buffer, query: Buffer, questionEnd: number, hasOpt: boolean, rcode: number, authoritative: boolean, records: RecordSet | undefined, fit: number, udpSize: number): number {
+  const length = responseLength(questionEnd, hasOpt, records, fit);
+  const queryFlags = query.readUInt16BE(2);
   let flags = Flag.QR | Flag.RA | (queryFlags & (OPCODE_MASK | Flag.RD)) | (rcode & RCODE_MASK);
   if (authoritative) flags |= Flag.AA;
-  if (fit < total) flags |= Flag.TC;
-  out.writeUInt16BE(q.buf.readUInt16BE(0), 0);
+  if (fit < (records ? records.count : 0)) flags |= Flag.TC;
+  out.writeUInt16BE(query.readUInt16BE(0), 0);
   out.writeUInt16BE(flags, 2);
   out.writeUInt16BE(1, 4);
   out.writeUInt16BE(fit, 6);
   out.writeUInt16BE(0, 8);
-  out.writeUInt16BE(q.edns ? 1 : 0, 10);
-  q.buf.copy(out, HEADER_LENGTH, HEADER_LENGTH, q.questionEnd);
-  if (fit > 0) records!.writeRotated(out, q.questionEnd, fit);
-  if (q.edns) writeOpt(out, out.length - OPT_RECORD_LENGTH, rcode >> 4, udpSize);
-  return out;
+  out.writeUInt16BE(hasOpt ? 1 : 0, 10);
+  copyBytes(query, HEADER_LENGTH, questionEnd, out, HEADER_LENGTH);
+  if (fit > 0) records!.writeRotated(out, questionEnd, fit);
+  if (hasOpt) writeOpt(out, length - OPT_RECORD_LENGTH, rcode >> 4, udpSize);
+  return length;
 }
 
 function writeOpt(out: Buffer, at: number, extendedRcode: number, udpSize: number): void {

@@ -46,7 +46,17 @@ export class BatchedUdpListener {
     const { socket } = this;
     for (let round = 0; round < BATCHES_PER_WAKE; round++) {
       const n = socket.receive();
+      const received = performance.now();
       for (let i = 0; i < n; i++) {
+        // Shoal's names, asked the common way, are answered straight into a send slot: nothing allocated.
+        const ip = socket.sourceIpv4(i);
+        if (ip !== undefined) {
+          const length = this.handler.answerInPlace(socket.datagramSlot(i), socket.datagramLength(i), ip, socket.nextReplySlot(), received);
+          if (length >= 0) {
+            socket.replyInSlot(i, length);
+            continue;
+          }
+        }
         const answer = this.handler.handle(socket.datagram(i), socket.source(i), 'udp');
         if (answer instanceof Promise) {
           const to = socket.sourceAddress(i);

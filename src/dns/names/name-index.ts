@@ -3,9 +3,16 @@ import { forwardEntry, reverseEntry, type NameClass, type NameEntry } from './en
 import { inSubnet, ipv4ToInt, parseSubnet, reverseNameToInt, stripPrefix, type Ipv4Subnet } from './ipv4.js';
 import { networkNames, type DnsTtls, type NetworkNames } from './network-names.js';
 import { RecordSet } from './record-set.js';
+import { WireNames } from './wire-names.js';
 
-/** The names one asker sees: those of every network it is on, answers merged. Keys are lowercased. */
-export type View = ReadonlyMap<string, NameEntry>;
+/**
+ * The names one asker sees: those of every network it is on, answers merged; keyed by lowercased
+ * name in presentation form, and again in wire form for answering straight from a query's bytes.
+ */
+export interface View {
+  readonly byName: ReadonlyMap<string, NameEntry>;
+  readonly byWire: WireNames;
+}
 
 interface SubnetView {
   networkId: string;
@@ -20,11 +27,13 @@ interface SubnetView {
  * apply and swapped in; never changed afterwards except for the round-robin turn of record sets.
  */
 export class NameIndex {
-  static readonly EMPTY = new NameIndex(-1, new Map(), [], new Map());
+  static readonly EMPTY = new NameIndex(-1, new Map(), new Map(), [], new Map());
 
   private constructor(
     readonly version: number,
     private readonly viewBySource: ReadonlyMap<string, View>,
+    /** The same, keyed by IPv4 address as a signed 32-bit number (see viewForIpv4). */
+    private readonly viewByIpv4: ReadonlyMap<number, View>,
     private readonly subnets: readonly SubnetView[],
     private readonly internal: ReadonlyMap<string, NameClass>,
   ) {}
@@ -53,6 +62,11 @@ export class NameIndex {
     }
     // Two tasks claiming one address (never, with one IPAM): trust neither rather than mix networks.
     for (const addr of ambiguous) viewBySource.delete(addr);
+    const viewByIpv4 = new Map<number, View>();
+    for (const [addr, view] of viewBySource) {
+      const ip = ipv4ToInt(addr);
+      if (ip >= 0) viewByIpv4.set(ip | 0, view);
+    }
 
     const subnets: SubnetView[] = [];
     const internal = new Map<string, NameClass>();
@@ -61,7 +75,7 @@ export class NameIndex {
       if (subnet) subnets.push({ networkId: names.network.networkId, subnet, view: viewOf([names.network.networkId]) });
       for (const [key, draft] of names.forward) if (!internal.has(key)) internal.set(key, draft.nameClass);
     }
-    return new NameIndex(table.version, viewBySource, subnets, internal);
+    return new NameIndex(table.version, viewBySource, viewByIpv4, subnets, internal);
   }
 
   /**
@@ -69,17 +83,24 @@ export class NameIndex {
    * subnet (a task not serving yet, so not in the table) sees that network; anyone else nothing.
    */
   viewFor(source: string): View | undefined {
-    const view = this.viewBySource.get(source);
-    if (view) return view;
     const ip = ipv4ToInt(source);
-    return ip < 0 ? undefined : this.subnets.find((s) => inSubnet(ip, s.subnet))?.view;
+    return ip < 0 ? this.viewBySource.get(source) : this.viewForIpv4(ip | 0);
+  }
+
+  /** viewFor() of an IPv4 address given as a signed 32-bit number (`(a << 24) | (b << 16) | (c << 8) | d`); allocates nothing. */
+  viewForIpv4(ip: number): View | undefined {
+    const view = this.viewByIpv4.get(ip);
+    if (view) return view;
+    const unsigned = ip >>> 0;
+    for (let i = 0; i < this.subnets.length; i++) if (inSubnet(unsigned, this.subnets[i]!.subnet)) return this.subnets[i]!.view;
+    return undefined;
   }
 
   /** The A records of `name` on each network that has it (as an asker on that network would get them). */
   addressesOf(name: string): { networkId: string; addresses: string[] }[] {
     const key = name.toLowerCase();
     return this.subnets.flatMap((s) => {
-      const entry = s.view.get(key);
+      const entry = s.view.byName.get(key);
       return entry ? [{ networkId: s.networkId, addresses: entry.a.addresses() }] : [];
     });
   }
@@ -106,10 +127,10 @@ function mergeView(networks: NetworkNames[]): View {
       }
     }
   }
-  const view = new Map<string, NameEntry>();
-  for (const [key, d] of forward) view.set(key, forwardEntry(d.nameClass, RecordSet.addresses(d.addresses, d.ttl)));
+  const byName = new Map<string, NameEntry>();
+  for (const [key, d] of forward) byName.set(key, forwardEntry(d.nameClass, RecordSet.addresses(d.addresses, d.ttl)));
   for (const n of networks) {
-    for (const [key, ptr] of n.reverse) if (!view.has(key)) view.set(key, reverseEntry(RecordSet.pointer(ptr.target, ptr.ttl)));
+    for (const [key, ptr] of n.reverse) if (!byName.has(key)) byName.set(key, reverseEntry(RecordSet.pointer(ptr.target, ptr.ttl)));
   }
-  return view;
+  return { byName, byWire: WireNames.of(byName) };
 }

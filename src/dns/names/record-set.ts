@@ -1,4 +1,5 @@
 import { RRClass, RRType } from '../wire/constants.js';
+import { copyBytes } from '../wire/copy-bytes.js';
 import { encodeName } from '../wire/name.js';
 import { ipv4Bytes } from '../wire/serialize.js';
 
@@ -65,7 +66,7 @@ export class RecordSet {
     const start = this.turn % this.count;
     this.turn = (start + 1) % this.count;
     const head = Math.min(n, this.count - start);
-    this.bytes.copy(out, pos, start * this.recordLength, (start + head) * this.recordLength);
-    if (head < n) this.bytes.copy(out, pos + head * this.recordLength, 0, (n - head) * this.recordLength);
+    copyBytes(this.bytes, start * this.recordLength, (start + head) * this.recordLength, out, pos);
+    if (head < n) copyBytes(this.bytes, 0, (n - head) * this.recordLength, out, pos + head * this.recordLength);
   }
 }
