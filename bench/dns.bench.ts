@@ -11,6 +11,7 @@ import { sampleTable } from '../test/unit/dns/fixtures.js';
 import { HandlerHarness } from '../test/unit/dns/handler-harness.js';
 import { ratio, summarize } from './stats.js';
 import type { BenchSuite, Summary } from './suite.js';
+import { watchYoungGc, type YoungGc } from './young-gc.js';
 
 const ROUNDS = Number(process.env.BENCH_DNS_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_DNS_SECONDS ?? 3);
@@ -25,6 +26,8 @@ interface Target {
   name: string;
   port: number;
   start(dir: string): ChildProcess;
+  /** Shoal's: run with --trace-gc, its young-generation collections counted per round. */
+  gc?: YoungGc;
 }
 
 /**
@@ -32,7 +35,8 @@ interface Target {
  * queries in flight, against Shoal's server (in its own process; batched UDP as shipped, and with
  * the dgram fallback), a Node dgram UDP echo (the floor of any server on Node's socket path) and
  * dnsmasq serving the same names from a hosts file (a C peer; skipped if not installed). Rounds
- * interleave the targets. Then the codec choice: Shoal's answer path (parse, look up, encode)
+ * interleave the targets. Shoal runs with --trace-gc: what its young generation collected per query
+ * (its allocation rate) and each scavenge's pause. Then the codec choice: Shoal's answer path (parse, look up, encode)
  * against dns-packet decode + encode.
  */
 export const suite: BenchSuite = {
@@ -53,24 +57,39 @@ export const suite: BenchSuite = {
       writeFileSync(join(dir, 'queries'), 'web A\ntasks.web A\n');
       const targets: Target[] = [
         { name: 'echo', port: 15355, start: () => spawn(process.execPath, ['-e', ECHO, '15355']) },
-        { name: 'shoal', port: 15354, start: (d) => spawn(process.execPath, [DNS_HOST, 'server', HOST, '15354', join(d, 'resolv.conf'), join(d, 'table.json'), 'batched']) },
-        { name: 'shoalDgram', port: 15357, start: (d) => spawn(process.execPath, [DNS_HOST, 'server', HOST, '15357', join(d, 'resolv.conf'), join(d, 'table.json'), 'dgram']) },
+        { name: 'shoal', port: 15354, start: (d) => spawn(process.execPath, ['--trace-gc', DNS_HOST, 'server', HOST, '15354', join(d, 'resolv.conf'), join(d, 'table.json'), 'batched']) },
+        { name: 'shoalDgram', port: 15357, start: (d) => spawn(process.execPath, ['--trace-gc', DNS_HOST, 'server', HOST, '15357', join(d, 'resolv.conf'), join(d, 'table.json'), 'dgram']) },
       ];
       if (withDnsmasq) {
         const args = ['--keep-in-foreground', '--port=15356', `--listen-address=${HOST}`, '--bind-interfaces', '--no-resolv', '--no-hosts', `--addn-hosts=${join(dir, 'hosts')}`, '--pid-file=', '--user=root', '--log-facility=-'];
         targets.push({ name: 'dnsmasq', port: 15356, start: () => spawn('dnsmasq', args) });
       }
-      for (const t of targets) children.push(await started(t.start(dir), t));
+      for (const t of targets) {
+        const child = t.start(dir);
+        if (t.name.startsWith('shoal')) t.gc = watchYoungGc(child);
+        children.push(await started(child, t));
+      }
       const qps: Record<string, number[]> = {};
       const p99: Record<string, number[]> = {};
       const latency: Record<string, number[]> = {};
+      const gcBytes: Record<string, number[]> = {};
+      const gcPauses: Record<string, number[]> = {};
       for (let round = 1; round <= ROUNDS; round++) {
         for (const t of targets) {
+          const gcBefore = t.gc && { freed: t.gc.freedBytes, pauses: t.gc.pausesMs.length };
           const r = await dnsperf(t.port, join(dir, 'queries'));
           (qps[t.name] ??= []).push(r.qps);
           (p99[t.name] ??= []).push(r.p99);
           latency[t.name] = (latency[t.name] ?? []).concat(r.latencies);
-          ctx.progress(`round ${round} ${t.name}: ${Math.round(r.qps)} queries/s, p99 ${r.p99.toFixed(2)} ms, lost ${r.lost}`);
+          let gcLine = '';
+          if (t.gc && gcBefore) {
+            const perQuery = (t.gc.freedBytes - gcBefore.freed) / r.completed;
+            const pauses = t.gc.pausesMs.slice(gcBefore.pauses);
+            (gcBytes[t.name] ??= []).push(perQuery);
+            gcPauses[t.name] = (gcPauses[t.name] ?? []).concat(pauses);
+            gcLine = `, ${Math.round(perQuery)} bytes/query collected young, ${pauses.length} scavenges (longest ${Math.max(0, ...pauses)} ms)`;
+          }
+          ctx.progress(`round ${round} ${t.name}: ${Math.round(r.qps)} queries/s, p99 ${r.p99.toFixed(2)} ms, lost ${r.lost}${gcLine}`);
         }
       }
       const figures: Record<string, Summary> = {};
@@ -78,6 +97,9 @@ export const suite: BenchSuite = {
         figures[`${t.name}.msPer1kQueries`] = summarize(qps[t.name]!.map((q) => 1e6 / q));
         figures[`${t.name}.p99`] = summarize(p99[t.name]!);
         figures[`${t.name}.latency`] = summarize(latency[t.name]!);
+        // Not milliseconds: bytes per query that young-generation GC collected, per round; then each scavenge's pause (ms).
+        if (gcBytes[t.name]) figures[`${t.name}.gcBytesPerQuery`] = summarize(gcBytes[t.name]!);
+        if (gcPauses[t.name]?.length) figures[`${t.name}.scavengeMs`] = summarize(gcPauses[t.name]!);
       }
       const codec = codecTimes();
       figures['codec.shoal'] = summarize(codec.shoal);
@@ -114,14 +136,15 @@ async function started(child: ChildProcess, t: Target): Promise<ChildProcess> {
 }
 
 /** One dnsperf run; per-query latencies from its verbose lines (`> NOERROR web A 0.000123`). */
-async function dnsperf(port: number, queries: string): Promise<{ qps: number; p99: number; lost: number; latencies: number[] }> {
+async function dnsperf(port: number, queries: string): Promise<{ qps: number; p99: number; lost: number; completed: number; latencies: number[] }> {
   const { stdout } = await exec('dnsperf', ['-s', HOST, '-p', String(port), '-d', queries, '-l', String(SECONDS), '-q', String(IN_FLIGHT), '-v']);
   const latencies: number[] = [];
   for (const m of stdout.matchAll(/^> \S+ \S+ \S+ ([\d.]+)$/gm)) latencies.push(Number(m[1]) * 1000);
   const qps = Number(/Queries per second:\s+([\d.]+)/.exec(stdout)?.[1]);
   const lost = Number(/Queries lost:\s+(\d+)/.exec(stdout)?.[1]);
+  const completed = Number(/Queries completed:\s+(\d+)/.exec(stdout)?.[1]);
   if (!qps || latencies.length === 0) throw new Error(`dnsperf gave no figures:\n${stdout.slice(-2000)}`);
-  return { qps, p99: summarizeP99(latencies), lost, latencies };
+  return { qps, p99: summarizeP99(latencies), lost, completed, latencies };
 }
 
 function summarizeP99(samples: number[]): number {

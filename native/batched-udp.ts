@@ -5,6 +5,7 @@ import koffi from 'koffi';
 import { isIPv6 } from 'node:net';
 import { endianness } from 'node:os';
 import { getSystemErrorName } from 'node:util';
+import { copyBytes } from '../src/util/copy-bytes.js';
 import { EAGAIN, EINTR } from './libc.js';
 
 const AF_INET = 2;
@@ -344,7 +345,7 @@ export class BatchedUdpSocket {
   private commit(address: Buffer, addressAt: number, length: number): void {
     if (!this.memory) return;
     const i = this.queued++;
-    address.copy(this.send.addrs, i * SOCKADDR_SLOT, addressAt, addressAt + SOCKADDR_LENGTH);
+    copyBytes(address, addressAt, addressAt + SOCKADDR_LENGTH, this.send.addrs, i * SOCKADDR_SLOT);
     const { layout, words } = this;
     words[this.send.hdrWord + (i * layout.mmsg + layout.namelen) / 4] = this.family === AF_INET ? 16 : SOCKADDR_LENGTH;
     // The iovec's length is a size_t: its low word on a little-endian host (the high one stays 0).

@@ -47,10 +47,11 @@ export function newMetrics(): DnsMetrics {
   return { tableVersion: -1, byClass, upstreamFailures: 0, upstreamTimeouts: 0, overloaded: 0, refused: 0, formerr: 0, notimp: 0, dropped: 0, truncated: 0 };
 }
 
-export function observeLatency(h: LatencyHistogram, ms: number): void {
+/** Counts `n` answers (default one) that each took `ms`. */
+export function observeLatency(h: LatencyHistogram, ms: number, n = 1): void {
   let i = 0;
   while (i < LATENCY_BOUNDS_MS.length && ms > LATENCY_BOUNDS_MS[i]!) i++;
-  h.counts[i]!++;
-  h.count++;
-  h.sumMs += ms;
+  h.counts[i]! += n;
+  h.count += n;
+  h.sumMs += ms * n;
 }

@@ -1,5 +1,5 @@
 import type { RecordSet } from './names/record-set.js';
-import { copyBytes } from './wire/copy-bytes.js';
+import { copyBytes } from '../util/copy-bytes.js';
 import { Flag, HEADER_LENGTH, OPCODE_MASK, RCODE_MASK, RRType } from './wire/constants.js';
 import type { Edns } from './wire/message.js';
 

@@ -46,12 +46,13 @@ export class BatchedUdpListener {
     const { socket } = this;
     for (let round = 0; round < BATCHES_PER_WAKE; round++) {
       const n = socket.receive();
+      if (n === 0) return;
       const received = performance.now();
       for (let i = 0; i < n; i++) {
         // Shoal's names, asked the common way, are answered straight into a send slot: nothing allocated.
         const ip = socket.sourceIpv4(i);
         if (ip !== undefined) {
-          const length = this.handler.answerInPlace(socket.datagramSlot(i), socket.datagramLength(i), ip, socket.nextReplySlot(), received);
+          const length = this.handler.answerInPlace(socket.datagramSlot(i), socket.datagramLength(i), ip, socket.nextReplySlot());
           if (length >= 0) {
             socket.replyInSlot(i, length);
             continue;
@@ -64,6 +65,7 @@ export class BatchedUdpListener {
         } else if (answer) socket.reply(i, answer);
       }
       this.flush();
+      this.handler.answeredInPlace(received);
       if (n < BATCH) return;
     }
   }

@@ -1,5 +1,5 @@
 import { RRClass, RRType } from '../wire/constants.js';
-import { copyBytes } from '../wire/copy-bytes.js';
+import { copyBytes } from '../../util/copy-bytes.js';
 import { encodeName } from '../wire/name.js';
 import { ipv4Bytes } from '../wire/serialize.js';
 
