@@ -3,7 +3,7 @@ import type { Logger } from '../../util/logger.js';
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import { mutable, type Store, type WriteTx } from '../store/index.js';
 import type { NodeObject, TaskObject } from '../types.js';
-import { deriveEndpointTable } from '../endpoints/derive.js';
+import { GOODBYE_MESSAGE, deriveEndpointTable } from '../endpoints/derive.js';
 import { unary } from '../rpc/cluster-server.js';
 import { RpcError, failStream } from '../rpc/rpc-error.js';
 import { callerIdentity } from '../rpc/tls.js';
@@ -143,9 +143,9 @@ export class Dispatcher {
         this.departed.add(nodeId);
         await this.o.store.update((tx) => {
           const node = tx.get('nodes', nodeId);
-          if (node) this.markDown(tx, node, 'shoald stopped');
+          if (node) this.markDown(tx, node, GOODBYE_MESSAGE);
         });
-        // Its tasks stop once this returns: first every other host drops them from its mesh, so
+        // Its tasks stop once this returns: first every other host has them draining in its mesh, so
         // none sends them a new connection while they stop (bounded: the host waits 2 s at most).
         await new Promise((r) => setImmediate(r)); // the push of the table without its tasks
         const t0 = this.o.clock.now();

@@ -18,6 +18,9 @@ export function isDraining(task: TaskObject): boolean {
   return task.Status.State === 'running' && (task.DesiredState === 'shutdown' || task.DesiredState === 'remove' || isUnhealthy(task));
 }
 
+/** The Down message of a host that said goodbye (its `shoald` stopping cleanly): its tasks still run while they stop. */
+export const GOODBYE_MESSAGE = 'shoald stopped';
+
 /** `web.1.<id>` for replicated tasks, `web.<nodeid>.<id>` for global ones, as Docker names them. */
 export function taskName(serviceName: string, task: TaskObject): string {
   return `${serviceName}.${task.Slot && task.Slot > 0 ? task.Slot : task.NodeID}.${task.ID}`;
@@ -27,6 +30,9 @@ export function taskName(serviceName: string, task: TaskObject): string {
 export function deriveEndpointTable(tx: ReadTx): EndpointTable {
   const nodes = tx.list('nodes');
   const up = new Set(nodes.filter((n) => n.Status.State === 'ready').map((n) => n.ID));
+  // A host that said goodbye stops its tasks once every host dropped them: until then they drain
+  // (no new connections, established ones finish). A lost host's tasks leave at once, their flows cleared.
+  const leaving = new Set(nodes.filter((n) => n.Status.State === 'down' && n.Status.Message === GOODBYE_MESSAGE).map((n) => n.ID));
   const networks: NetworkEndpoint[] = [];
   for (const n of tx.list('networks')) {
     const vni = Number(n.DriverState.Options[VXLAN_ID_OPTION]);
@@ -66,8 +72,8 @@ export function deriveEndpointTable(tx: ReadTx): EndpointTable {
   const tasks: TaskEndpoint[] = [];
   // Only running tasks serve or drain: the state index keeps this walk to them, not the history.
   for (const t of tx.find('tasks', 'state', 'running')) {
-    if (!t.NodeID || !up.has(t.NodeID)) continue;
-    const draining = isDraining(t);
+    if (!t.NodeID || !(up.has(t.NodeID) || leaving.has(t.NodeID))) continue;
+    const draining = isDraining(t) || leaving.has(t.NodeID);
     if (!draining && !isServing(t, true)) continue;
     const addresses: Record<string, string> = {};
     for (const a of t.NetworksAttachments ?? []) if (a.Addresses[0]) addresses[a.Network.ID] = a.Addresses[0];

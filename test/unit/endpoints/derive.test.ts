@@ -4,8 +4,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalStore, mutable } from '../../../src/cluster/store/index.js';
-import { deriveEndpointTable, isDraining, isServing } from '../../../src/cluster/endpoints/derive.js';
+import { GOODBYE_MESSAGE, deriveEndpointTable, isDraining, isServing } from '../../../src/cluster/endpoints/derive.js';
 import { UNHEALTHY_ERR } from '../../../src/cluster/task-health.js';
+import { NODE_ID, cliServiceSpec, openStore, runningTask } from '../controlapi/fixture.js';
 import { publishedPorts } from '../../../src/mesh/ingress/published-ports.js';
 import { serviceVips } from '../../../src/mesh/vip/service-vips.js';
 import { networkNames } from '../../../src/dns/names/network-names.js';
@@ -144,4 +145,25 @@ test('a running task that failed its health check drains like one told to stop: 
   assert.deepEqual([isServing(running(), true), isDraining(running())], [true, false]);
   assert.deepEqual([isServing(running(UNHEALTHY_ERR), true), isDraining(running(UNHEALTHY_ERR))], [false, true]);
   assert.deepEqual([isServing(running(UNHEALTHY_ERR, 'shutdown'), true), isDraining(running(UNHEALTHY_ERR, 'shutdown'))], [false, true]);
+});
+
+test('the tasks of a host that said goodbye drain (no new connections, established ones finish); a lost host\'s leave the table', async () => {
+  const { store, close } = await openStore();
+  try {
+    const svc = { Spec: cliServiceSpec('web') };
+    await store.update((tx) => tx.create('tasks', runningTask('svc1', 1, svc)));
+    const downAs = async (message: string) => {
+      await store.update((tx) => {
+        const n = mutable(tx.get('nodes', NODE_ID)!);
+        n.Status = { ...n.Status, State: 'down', Message: message };
+        tx.update('nodes', n);
+      });
+      return store.view((tx) => deriveEndpointTable(tx)).tasks.map((t) => [t.slot, t.draining ?? false]);
+    };
+    assert.deepEqual(store.view((tx) => deriveEndpointTable(tx)).tasks.map((t) => [t.slot, t.draining ?? false]), [[1, false]]);
+    assert.deepEqual(await downAs(GOODBYE_MESSAGE), [[1, true]], 'its host stops it once every host has it draining');
+    assert.deepEqual(await downAs('heartbeat failure'), [], 'a lost host\'s tasks leave the mesh at once');
+  } finally {
+    await close();
+  }
 });
