@@ -88,15 +88,30 @@ const docker = async (...args: string[]): Promise<string> => (await check(shoald
 const shoal = (args: string[], allowFail = false): Promise<ExecResult> =>
   check(exec(process.execPath, [resolve('bin/shoal'), '-H', `unix://${shoald.socket}`, ...args], { allowFail, env: { ...process.env, GREETING: 'hi' }, timeoutMs: 60_000 }));
 
+interface FileReference { SecretName?: string; ConfigName?: string; File: { Name: string } }
 interface Inspected {
   ID: string;
-  Spec: Record<string, unknown> & { Name: string };
+  Spec: Record<string, unknown> & { Name: string; TaskTemplate: { ContainerSpec: { Secrets?: FileReference[]; Configs?: FileReference[] } } };
+}
+
+/**
+ * Both CLIs sort a service's secret and config references by name, but docker's references to ONE secret under
+ * several targets come out of a Go map, in random order: those are compared in target order (the name order stays checked).
+ */
+function inTargetOrder(refs: FileReference[] | undefined): void {
+  const name = (r: FileReference): string => r.SecretName ?? r.ConfigName ?? '';
+  refs?.forEach((r, i) => assert.ok(i === 0 || name(refs[i - 1]) <= name(r), `references sorted by name: ${refs.map(name).join(', ')}`));
+  refs?.sort((a, b) => name(a).localeCompare(name(b)) || a.File.Name.localeCompare(b.File.Name));
 }
 
 /** The stack's service specs from the API, IDs of networks and secrets replaced by names: what may differ between two deploys. */
 async function stackSpecs(stack: string): Promise<Record<string, unknown>> {
   const ids = (await docker('service', 'ls', '-q', '--filter', `label=com.docker.stack.namespace=${stack}`)).trim().split('\n');
   const services = JSON.parse(await docker('service', 'inspect', ...ids)) as Inspected[];
+  for (const s of services) {
+    inTargetOrder(s.Spec.TaskTemplate.ContainerSpec.Secrets);
+    inTargetOrder(s.Spec.TaskTemplate.ContainerSpec.Configs);
+  }
   const networks = JSON.parse(await docker('network', 'inspect', ...(await docker('network', 'ls', '-q')).trim().split('\n'))) as { Id: string; Name: string }[];
   const secrets = JSON.parse(await docker('secret', 'inspect', ...(await docker('secret', 'ls', '-q')).trim().split('\n'))) as { ID: string; Spec: { Name: string } }[];
   let text = JSON.stringify(Object.fromEntries(services.map((s) => [s.Spec.Name, s.Spec])));
