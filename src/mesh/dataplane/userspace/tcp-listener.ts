@@ -14,7 +14,7 @@ export interface TcpProxyOptions {
  * Chunks a connection passes in Node before it is handed to the splicer: a connection that sends one
  * request and closes (the common short one) is cheaper to finish here than to hand over.
  */
-export const SPLICE_AFTER_CHUNKS = 4;
+const SPLICE_AFTER_CHUNKS = 4;
 
 /** Finds the route of a connection by the local address it arrived at; undefined refuses it. */
 export type RouteLookup = (localAddress: string) => Route | undefined;
