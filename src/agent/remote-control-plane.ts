@@ -212,9 +212,7 @@ export class RemoteControlPlane implements AgentControlPlane {
       const client = this.client;
       try {
         const req: HeartbeatRequest = { appliedTableVersion: this.o.appliedTableVersion?.() ?? 0, tlsInfo: this.o.tlsInfo?.() };
-        // Two periods to answer: a manager slow for a moment is not taken for gone (dropping the
-        // session then would leave this host silent long enough to be marked down).
-        const res = await client!.call<{ periodMs: number }>('Heartbeat', req, 2 * this.periodMs);
+        const res = await client!.call<{ periodMs: number }>('Heartbeat', req, this.periodMs);
         this.periodMs = res.periodMs;
         if (client === this.client && !this.stopped) this.scheduleHeartbeat(this.periodMs);
       } catch (err) {

@@ -280,16 +280,7 @@ export class Dispatcher {
   /** Marks hosts down that missed their heartbeats; runs every half period. */
   private scheduleLiveness(): void {
     const period = this.heartbeatPeriodMs();
-    const due = this.o.clock.now() + period / 2;
     this.livenessTimer = this.o.clock.setTimeout(() => {
-      // Fired late: this manager itself was stalled, and the heartbeats it could not read meanwhile
-      // are still waiting to be. Nobody is marked down for its own silence: the next round decides.
-      const lateMs = this.o.clock.now() - due;
-      if (lateMs > period / 2) {
-        this.o.log.warn({ lateMs }, 'host liveness check ran late (this manager was stalled): skipped this round');
-        if (this.active) this.scheduleLiveness();
-        return;
-      }
       this.checkLiveness(period)
         .catch((err) => this.o.log.error({ err }, 'checking node liveness failed'))
         .finally(() => this.active && this.scheduleLiveness());
