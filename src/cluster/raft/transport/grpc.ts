@@ -8,6 +8,12 @@ import type { Transport, TransportHandler } from './types.js';
 /** Snapshots travel in chunks of this size, so any snapshot fits under gRPC's message limit. */
 const CHUNK = 1 << 20;
 const MAX_MESSAGE = 16 << 20;
+/**
+ * A peer we keep sending to but have not heard from for this long is dialled again. A partition that drops packets
+ * silently leaves the old TCP connection in retransmission backoff (a retry every 25 s after half a minute), so a
+ * healed partition could go unnoticed for tens of seconds; a fresh connection gets through at once.
+ */
+const SILENT_REDIAL_MS = 2_000;
 
 const json = {
   serialize: (v: unknown): Buffer => Buffer.from(JSON.stringify(v)),
@@ -45,6 +51,9 @@ interface Peer {
   addr: string;
   client: RaftClient;
   stream?: grpc.ClientWritableStream<Message>;
+  /** When this connection was dialled, and when a message from the peer last came in (on its own stream to us). */
+  dialedAt: number;
+  heardAt: number;
 }
 
 /** gRPC between managers: one long-lived stream of Raft messages per peer, chunked snapshots, unary forwarded writes. */
@@ -74,7 +83,11 @@ export class GrpcTransport implements Transport {
     const impl: grpc.UntypedServiceImplementation = {
       stream: (call: grpc.ServerReadableStream<Message, unknown>, cb: grpc.sendUnaryData<unknown>) => {
         if (!allowed(call, cb)) return;
-        call.on('data', (m: Message) => this.handler?.onMessage(m));
+        call.on('data', (m: Message) => {
+          const peer = this.peers.get(m.from);
+          if (peer) peer.heardAt = Date.now();
+          this.handler?.onMessage(m);
+        });
         call.on('end', () => cb(null, {}));
         call.on('error', () => undefined);
       },
@@ -112,9 +125,26 @@ export class GrpcTransport implements Transport {
     const old = this.peers.get(id);
     if (old?.addr === addr) return;
     old?.client.close();
+    this.peers.set(id, this.dial(addr, old?.heardAt));
+  }
+
+  private dial(addr: string, heardAt?: number): Peer {
     const creds = this.opts.channelCredentials ?? grpc.credentials.createInsecure();
     const client = new Client(addr, creds, { 'grpc.max_receive_message_length': MAX_MESSAGE, 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 1000 }) as RaftClient;
-    this.peers.set(id, { addr, client });
+    const now = Date.now();
+    return { addr, client, dialedAt: now, heardAt: heardAt ?? now };
+  }
+
+  /** Drops a connection that may be stuck in TCP backoff (see SILENT_REDIAL_MS) for a new one. */
+  private redialIfSilent(id: NodeId, peer: Peer): Peer {
+    const now = Date.now();
+    if (now - peer.heardAt < SILENT_REDIAL_MS || now - peer.dialedAt < SILENT_REDIAL_MS) return peer;
+    this.opts.log.debug({ node: this.opts.id, peer: id, silentMs: now - peer.heardAt }, 'raft: peer silent, dialling it again');
+    peer.stream?.cancel();
+    peer.client.close();
+    const fresh = this.dial(peer.addr, peer.heardAt);
+    this.peers.set(id, fresh);
+    return fresh;
   }
 
   /** New TLS material for talking to peers (a renewed certificate, new roots): every peer is dialled again with it. */
@@ -133,8 +163,9 @@ export class GrpcTransport implements Transport {
   }
 
   send(m: Message): void {
-    const peer = this.peers.get(m.to);
-    if (!peer) return;
+    const known = this.peers.get(m.to);
+    if (!known) return;
+    const peer = this.redialIfSilent(m.to, known);
     if (m.type === 'snap') return this.sendSnapshot(peer, m);
     if (!peer.stream) {
       const stream = peer.client.stream((err) => {
