@@ -33,3 +33,11 @@ test('many removed backends of one entry: its UDP flows go in one command', () =
   const { udp, tcp } = removedFlowDeletions([change({ entry: 'udp/53', protocols: ['udp'], port: 53, removed })], new Set(), () => 4);
   assert.deepEqual([udp, tcp], [['-D -p udp --mark 4 --orig-port-dst 53'], []]);
 });
+
+test('a deleted entry with many gone backends (its service removed): its pinned TCP flows in one command per state', () => {
+  const removed = Array.from({ length: 10_000 }, (_, i) => ({ taskId: `t${i}`, address: `10.1.${i >> 8}.${i & 255}` }));
+  const { tcp } = removedFlowDeletions([change({ deleted: true, removed })], new Set(), () => 3);
+  assert.deepEqual(tcp, ['-D -p tcp --state SYN_SENT --mark 3 --orig-port-dst 8080', '-D -p tcp --state ESTABLISHED --mark 3 --orig-port-dst 8080']);
+  const stillDraining = removedFlowDeletions([change({ deleted: true, removed })], new Set(['10.1.0.7']), () => 3).tcp;
+  assert.equal(stillDraining.length, 2 * 9_999, 'a draining backend keeps its flows, so the others go one by one');
+});

@@ -39,8 +39,12 @@ export function removedFlowDeletions(changes: readonly EntryChange[], draining: 
       else for (const b of c.removed) out.udp.push(`${base} --reply-src ${b.address}`);
     }
     if (c.protocols.includes('tcp')) {
-      for (const b of c.removed) {
-        if (!draining.has(b.address)) for (const state of PINNED_TCP_STATES) out.tcp.push(`-D -p tcp --state ${state} ${entry} --reply-src ${b.address}`);
+      const gone = c.removed.filter((b) => !draining.has(b.address));
+      // A deleted entry whose backends are all gone (its service removed): its pinned flows at once, not a command per backend.
+      const whole = c.deleted && gone.length === c.removed.length && gone.length > PER_BACKEND_LIMIT;
+      for (const state of PINNED_TCP_STATES) {
+        if (whole) out.tcp.push(`-D -p tcp --state ${state} ${entry}`);
+        else for (const b of gone) out.tcp.push(`-D -p tcp --state ${state} ${entry} --reply-src ${b.address}`);
       }
     }
   }
@@ -62,9 +66,11 @@ export async function deleteFlows(commands: readonly string[], log: Logger): Pro
     await writeFile(file, commands.join('\n') + '\n');
     // Each flow deleted is listed on stdout; nothing deleted is no error.
     const res = await exec('conntrack', ['-R', file], { allowFail: true }).catch((err: unknown) => ({ code: -1, stderr: String(err), stdout: '' }));
-    if (res.code !== 0) log.warn({ commands, error: res.stderr.trim() }, 'clearing conntrack entries failed');
+    // A removed service may bring thousands of commands: the log names the first few and the count.
+    const shown = { commands: commands.slice(0, 8), count: commands.length };
+    if (res.code !== 0) log.warn({ ...shown, error: res.stderr.trim() }, 'clearing conntrack entries failed');
     const deleted = res.stdout.split('\n').filter(Boolean).length;
-    const fields = { commands, deleted, ms: Math.round(performance.now() - t0) };
+    const fields = { ...shown, deleted, ms: Math.round(performance.now() - t0) };
     if (deleted > 0) log.info(fields, 'cleared flows of removed backends');
     else log.debug(fields, 'no flows of removed backends to clear');
   } finally {
