@@ -147,7 +147,7 @@ export class RaftStore implements Store {
     if (this.closed) return;
     this.closed = true;
     await this.queue;
-    await this.node.stop();
+    this.node.stop();
     await this.opts.transport.close();
     this.opts.storage.close();
     this.failAll(closedError());

@@ -88,8 +88,6 @@ export class RaftCore {
   private pendingReadIndex: Message[] = [];
   private prevSoft: SoftState;
   private prevHard: HardState;
-  /** Leader: new entries or a new commit index to send; done once per Ready, whatever the number of proposals and acknowledgements. */
-  private appendsDue = false;
 
   constructor(
     private readonly cfg: RaftConfig,
@@ -245,7 +243,6 @@ export class RaftCore {
     const h = this.hardState();
     return (
       this.msgs.length > 0 ||
-      this.appendsDue ||
       this.readStates.length > 0 ||
       this.log.unstableEntries().length > 0 ||
       this.log.unstableSnapshot !== undefined ||
@@ -257,12 +254,9 @@ export class RaftCore {
   }
 
   ready(): Ready {
-    if (this.appendsDue && this.role === 'leader') this.sendAppends();
-    this.appendsDue = false;
     const s = this.softState();
     const h = this.hardState();
     const rd: Ready = {
-      sendNow: this.role === 'leader' && h.term === this.prevHard.term && h.vote === this.prevHard.vote,
       entries: this.log.unstableEntries(),
       committed: this.log.nextCommitted(),
       messages: this.msgs,
@@ -285,11 +279,7 @@ export class RaftCore {
       this.log.applied = Math.max(this.log.applied, rd.snapshot.meta.index);
     }
     const last = rd.entries[rd.entries.length - 1];
-    if (last) {
-      this.log.stableTo(last.index, last.term);
-      // The leader's own copy counts toward a quorum once it is on disk.
-      if (this.role === 'leader' && this.prs.get(this.id)?.maybeUpdate(this.log.stableIndex()) && this.maybeCommit()) this.appendsDue = true;
-    }
+    if (last) this.log.stableTo(last.index, last.term);
     const applied = rd.committed[rd.committed.length - 1];
     if (applied) this.log.applied = Math.max(this.log.applied, applied.index);
   }
@@ -346,10 +336,9 @@ export class RaftCore {
     this.randomizedElectionTimeout = this.cfg.electionTicks + Math.floor(this.cfg.random() * this.cfg.electionTicks);
     this.leadTransferee = '';
     this.votes.clear();
-    this.appendsDue = false;
     for (const [id, pr] of this.prs) {
       const fresh = new Progress(this.log.lastIndex() + 1, this.cfg.maxInflight, pr.learner);
-      if (id === this.id) fresh.match = this.log.stableIndex();
+      if (id === this.id) fresh.match = this.log.lastIndex();
       this.prs.set(id, fresh);
     }
     this.pendingConfIndex = 0;
@@ -385,7 +374,7 @@ export class RaftCore {
     this.prs.get(this.id)!.becomeReplicate();
     // The no-op entry of the new term: committing it commits everything before it (§5.4.2),
     // and until then no membership change and no read index is served.
-    this.log.append([{ term: this.term, index: this.log.lastIndex() + 1, type: 'normal', data: '' }]);
+    this.appendEntries([{ term: this.term, index: this.log.lastIndex() + 1, type: 'normal', data: '' }]);
     this.pendingConfIndex = this.log.lastIndex();
     this.cfg.log?.info({ node: this.id, term: this.term }, 'raft: became leader');
   }
@@ -492,7 +481,7 @@ export class RaftCore {
             pr.becomeProbe();
             pr.becomeReplicate();
           } else if (pr.state === 'replicate') pr.inflights.freeLE(m.index ?? 0);
-          if (this.maybeCommit()) this.appendsDue = true;
+          if (this.maybeCommit()) this.bcastAppend();
           else if (wasPaused) this.sendAppend(m.from);
           while (this.sendAppend(m.from, false)) {
             // keep the pipe full while the window allows
@@ -584,7 +573,7 @@ export class RaftCore {
     }
     const lastNew = this.log.maybeAppend(index, m.logTerm ?? 0, m.commit ?? 0, m.entries ?? []);
     if (lastNew !== undefined) {
-      if (!m.commitOnly) this.send({ type: 'appResp', to: m.from, index: lastNew });
+      this.send({ type: 'appResp', to: m.from, index: lastNew });
       return;
     }
     // Tell the leader where our log could match, so it skips a whole term per round trip.
@@ -631,9 +620,17 @@ export class RaftCore {
   private appendProposal(type: Entry['type'], data: string): { index: number; term: number } | undefined {
     if (this.role !== 'leader' || this.leadTransferee !== '' || !this.prs.has(this.id)) return undefined;
     const e: Entry = { term: this.term, index: this.log.lastIndex() + 1, type, data };
-    this.log.append([e]);
-    this.appendsDue = true;
+    this.appendEntries([e]);
+    this.bcastAppend();
     return { index: e.index, term: e.term };
+  }
+
+  private appendEntries(ents: Entry[]): void {
+    this.log.append(ents);
+    // The leader counts itself at once: the driver persists these entries before it sends
+    // anything of the same Ready, so no quorum is claimed on an entry that is not on disk.
+    this.prs.get(this.id)!.maybeUpdate(this.log.lastIndex());
+    this.maybeCommit();
   }
 
   /** Sends `to` the entries it lacks (or a snapshot); false if nothing was sent. */
@@ -653,12 +650,7 @@ export class RaftCore {
       return true;
     }
     if (ents.length === 0 && !sendIfEmpty) return false;
-    // An empty append to a follower in replicate that acknowledged all it was sent only carries
-    // the commit index: it needs no answer. With acknowledgements outstanding (maybe lost), the
-    // answer is what lets the leader know the follower's log again.
-    const commitOnly = ents.length === 0 && pr.state === 'replicate' && pr.match >= prevIndex;
-    this.send({ type: 'app', to, index: prevIndex, logTerm: prevTerm, entries: ents, commit: this.log.committed, ...(commitOnly ? { commitOnly } : {}) });
-    pr.commitSent = this.log.committed;
+    this.send({ type: 'app', to, index: prevIndex, logTerm: prevTerm, entries: ents, commit: this.log.committed });
     if (ents.length > 0) {
       const last = ents[ents.length - 1]!.index;
       if (pr.state === 'replicate') {
@@ -673,11 +665,6 @@ export class RaftCore {
 
   private bcastAppend(): void {
     for (const id of this.prs.keys()) if (id !== this.id) this.sendAppend(id);
-  }
-
-  /** Sends each follower the entries it lacks, and the commit index where it has not seen it yet. */
-  private sendAppends(): void {
-    for (const [id, pr] of this.prs) if (id !== this.id) this.sendAppend(id, pr.commitSent < this.log.committed);
   }
 
   private bcastHeartbeat(context?: string): void {
