@@ -208,9 +208,10 @@ for (const dataplane of ['userspace', 'nftables'] as const) {
         }, { timeoutMs: 40_000, intervalMs: 300 });
       });
       if (dataplane === 'userspace') {
-        // The userspace proxy retries a failed connect on another backend: nothing fails.
+        // The userspace proxy retries a failed connect on another backend: nothing fails. A request it already
+        // handed to a host that is then lost cannot be moved (bytes passed; a clean CI run lost 4 that way).
         assert.equal(killed.failures, 0, `a killed task failed requests: ${summary(killed)}`);
-        assert.equal(hostLost.failures, 0, `a lost host failed requests: ${summary(hostLost)}`);
+        onlyInFlight(hostLost, lostAt);
       } else {
         // Only requests in flight on the killed task or host fail: a refusal by the dead task, before
         // every host dropped it from its table, is retried on another backend (the client's SYN retransmit).
