@@ -5,7 +5,7 @@ import { errorMessage } from '../util/errors.js';
 import type { NodeObject, TaskObject, TaskStatus } from '../cluster/types.js';
 import type { EndpointTable, ServiceEndpoint } from '../cluster/endpoints/types.js';
 import { RpcClient, withClusterPort } from '../cluster/rpc/client.js';
-import { DISPATCHER_SERVICE, type HeartbeatRequest, type SessionCA, type SessionMessage, type StatusUpdate } from '../cluster/rpc/services.js';
+import { DISPATCHER_SERVICE, NOT_THE_LEADER, type HeartbeatRequest, type SessionCA, type SessionMessage, type StatusUpdate } from '../cluster/rpc/services.js';
 import { clusterClientCredentials, type NodeCredentials } from '../cluster/rpc/tls.js';
 import type { AgentControlPlane } from './control-plane.js';
 
@@ -170,7 +170,7 @@ export class RemoteControlPlane implements AgentControlPlane {
 
   /** Soon after a refusal by a manager that is not the leader, unless a whole round of them refused (an election under way). */
   private nextRetryMs(why: string): number {
-    this.refusals = why.includes('is not the leader') ? this.refusals + 1 : 0;
+    this.refusals = why.includes(NOT_THE_LEADER) ? this.refusals + 1 : 0;
     return this.refusals > 0 && this.refusals < this.o.managers().length ? NOT_LEADER_RETRY_MS : RECONNECT_MS;
   }
 

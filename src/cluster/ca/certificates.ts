@@ -2,7 +2,7 @@ import { webcrypto, X509Certificate, generateKeyPairSync, createPrivateKey, crea
 import * as x509 from '@peculiar/x509';
 import { ShoalError } from '../../util/errors.js';
 import { newHexId } from '../../util/ids.js';
-import { chainToRoot, parsePems } from './chain.js';
+import { chainToRoot, inDate, parsePems } from './chain.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
@@ -127,7 +127,7 @@ export function verifyNodeCertificate(cert: Buffer | string, trustedRootsPem: st
   const at = now === 'any-time' ? Date.now() : now;
   if (!chainToRoot(leaf, given.slice(1), parsePems(trustedRootsPem), at)) throw new ShoalError('unauthorized', 'the certificate was not issued by this cluster\'s CA');
   const notAfter = new Date(leaf.validTo);
-  if (now !== 'any-time' && (now < new Date(leaf.validFrom).getTime() || now > notAfter.getTime())) throw new ShoalError('unauthorized', `the certificate is not valid now (valid until ${notAfter.toISOString()})`);
+  if (now !== 'any-time' && !inDate(leaf, now)) throw new ShoalError('unauthorized', `the certificate is not valid now (valid until ${notAfter.toISOString()})`);
   const field = (key: string) => new RegExp(`(?:^|\\n)${key}=([^\\n]+)`).exec(leaf.subject)?.[1];
   const nodeId = field('CN');
   const ou = field('OU');

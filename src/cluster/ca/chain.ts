@@ -8,7 +8,8 @@ export const parsePems = (pem: string): X509Certificate[] => splitPems(pem).map(
 /** Whether `issuer` signed `cert`: names and key identifiers match and the signature checks. */
 export const signedBy = (cert: X509Certificate, issuer: X509Certificate): boolean => cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
 
-const inDate = (cert: X509Certificate, now: number): boolean => now >= new Date(cert.validFrom).getTime() && now <= new Date(cert.validTo).getTime();
+/** Whether `now` lies within the certificate's validity. */
+export const inDate = (cert: X509Certificate, now: number): boolean => now >= new Date(cert.validFrom).getTime() && now <= new Date(cert.validTo).getTime();
 
 /** At most this many intermediates between a node certificate and a root (a root rotation adds one). */
 const MAX_INTERMEDIATES = 2;

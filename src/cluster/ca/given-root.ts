@@ -1,6 +1,6 @@
 import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
 import { invalidArgument } from '../../util/errors.js';
-import { splitPems } from './chain.js';
+import { inDate, splitPems } from './chain.js';
 
 /**
  * Checks a root CA an operator gives (`swarm ca --rotate --ca-cert --ca-key`, or an external CA's
@@ -17,7 +17,7 @@ export function checkGivenRoot(certPem: string, keyPem?: string, now = Date.now(
     throw invalidArgument('the CA certificate is not a valid PEM certificate');
   }
   if (!cert.ca) throw invalidArgument(`the certificate "${cert.subject}" is not a CA certificate (basic constraints CA:TRUE)`);
-  if (now < new Date(cert.validFrom).getTime() || now > new Date(cert.validTo).getTime()) throw invalidArgument(`the CA certificate is not valid now (valid from ${cert.validFrom} to ${cert.validTo})`);
+  if (!inDate(cert, now)) throw invalidArgument(`the CA certificate is not valid now (valid from ${cert.validFrom} to ${cert.validTo})`);
   if (!cert.verify(cert.publicKey)) throw invalidArgument('the CA certificate must be a self-signed root');
   if (keyPem === undefined) return { certPem: cert.toString() };
   let key;

@@ -7,7 +7,7 @@ import { GOODBYE_MESSAGE, deriveEndpointTable } from '../endpoints/derive.js';
 import { unary } from '../rpc/cluster-server.js';
 import { RpcError, failStream } from '../rpc/rpc-error.js';
 import { callerIdentity } from '../rpc/tls.js';
-import type { HeartbeatRequest, SessionMessage, StatusUpdate } from '../rpc/services.js';
+import { NOT_THE_LEADER, type HeartbeatRequest, type SessionMessage, type StatusUpdate } from '../rpc/services.js';
 import { managerAddresses } from '../membership/ca-service.js';
 import { applyTaskStatus } from './task-status.js';
 import { SessionState } from './session-state.js';
@@ -101,7 +101,7 @@ export class Dispatcher {
   /** The calling host, if this manager dispatches now. */
   private caller(call: Parameters<typeof callerIdentity>[0]): string {
     const { nodeId } = callerIdentity(call, this.o.caCertPem());
-    if (!this.active || !this.o.isLeader()) throw new RpcError(status.UNAVAILABLE, 'this manager is not the leader: try another manager');
+    if (!this.active || !this.o.isLeader()) throw new RpcError(status.UNAVAILABLE, NOT_THE_LEADER);
     this.knownNode(nodeId);
     return nodeId;
   }

@@ -7,6 +7,8 @@ export const CA_SERVICE = jsonService('shoal.CA', ['GetRootCACertificate', 'Issu
 
 /** The dispatcher: each host's session with the managers (assignments, heartbeats, task status, goodbye when it stops). */
 export const DISPATCHER_SERVICE = jsonService('shoal.Dispatcher', ['Heartbeat', 'UpdateTaskStatus', 'Goodbye'], ['Session']);
+/** How a manager that is not the leader refuses a host's session (the host then tries the next manager at once). */
+export const NOT_THE_LEADER = 'this manager is not the leader: try another manager';
 
 export interface IssueRequest {
   /** Absent when renewing with a valid certificate. */
