@@ -1,30 +1,35 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { createLab, waitUntil, type Lab } from '../lab/index.js';
 import { dockerOn, fetchFromOutside, startShoalds, type ShoaldInHost } from './shoald-harness.js';
 import { createRootCA, verifyNodeCertificate } from '../../src/cluster/ca/certificates.js';
+import { startCfssl, type Cfssl } from './fixtures/cfssl.js';
 
-// Root CA rotation (`docker swarm ca --rotate`) and an external CA given at init, on three hosts
-// driven by the real docker CLI, with a 1 s dispatcher heartbeat.
-const STANDIN = resolve('dist/test/e2e/fixtures/cfssl-standin.js');
+// Root CA rotation (`docker swarm ca --rotate`) and external CAs (the real cfssl, two of them with
+// their own roots, in the lab namespace), on three hosts driven by the real docker CLI, with a 1 s
+// dispatcher heartbeat.
 const HOSTS = ['h1', 'h2', 'h3'];
+const TESTS = 4;
 let lab: Lab;
 let hosts: Record<string, ShoaldInHost>;
 let run: ReturnType<typeof dockerOn>;
+let cfsslA: Cfssl;
+let cfsslB: Cfssl;
 let passed = 0;
 
 before(async () => {
   lab = await createLab({ hosts: 3 });
+  [cfsslA, cfsslB] = [await startCfssl(lab, 'a', 8888), await startCfssl(lab, 'b', 8889)];
   hosts = await startShoalds(lab, HOSTS);
   for (const h of HOSTS) await hosts[h]!.importBusybox();
   run = dockerOn(hosts);
 });
 
 after(async () => {
-  if (passed < 3) lab.dumpLogs();
+  if (passed < TESTS) lab.dumpLogs();
   await lab.destroy();
 });
 
@@ -37,11 +42,26 @@ const manager = () => `${lab.host('h1').address}:2377`;
 const sameCert = (a: string, b: string) => new X509Certificate(a).fingerprint256 === new X509Certificate(b).fingerprint256;
 /** The certificate a host's shoald holds now (leaf first). */
 const hostCert = (h: string) => readFileSync(join(hosts[h]!.dataDir, 'swarm', 'certificates', 'swarm-node.crt'), 'utf8');
+const nodeId = async (h: string) => (await run(h, 'info', '--format', '{{.Swarm.NodeID}}')).trim();
+/** A URL where no CA listens. */
+const deadCA = () => `https://${lab.host('lab').address}:8899`;
+
+/** The host's certificate was signed by that cfssl, for the host's node ID, role and the swarm; it names the role and node ID as DNS names. */
+async function assertSignedBy(cfssl: Cfssl, h: string, role: 'manager' | 'worker'): Promise<void> {
+  const cert = hostCert(h);
+  assert.ok(cfssl.signed(cert), `cfssl signed ${h}'s certificate`);
+  const id = verifyNodeCertificate(cert, cfssl.caPem);
+  assert.deepEqual([id.nodeId, id.role, id.clusterId], [await nodeId(h), role, (await run('h1', 'info', '--format', '{{.Swarm.Cluster.ID}}')).trim()]);
+  assert.equal(new X509Certificate(cert).subjectAltName, `DNS:swarm-${role}, DNS:${id.nodeId}`);
+}
 
 async function joinWorkers(names: string[]): Promise<void> {
   const token = (await run('h1', 'swarm', 'join-token', '-q', 'worker')).trim();
   for (const h of names) await run(h, 'swarm', 'join', '--token', token, manager());
-  await waitUntil('all nodes ready', async () => (await run('h1', 'node', 'ls', '--format', '{{.Status}}')).trim().split('\n').filter((s) => s === 'Ready').length === 1 + names.length, { timeoutMs: 20_000, intervalMs: 250 });
+  await waitUntil(`${names.join(', ')} ready`, async () => {
+    const nodes = (await run('h1', 'node', 'ls', '--format', '{{.Hostname}} {{.Status}}')).trim().split('\n');
+    return names.every((h) => nodes.includes(`${h} Ready`));
+  }, { timeoutMs: 20_000, intervalMs: 250 });
 }
 
 /** `node ls` TLS status (what the docker CLI compares: each node's certificate issuer against the one the swarm wants) and state. */
@@ -108,14 +128,11 @@ test('docker swarm ca --rotate --ca-cert --ca-key: the cluster moves to the give
   await run('h1', 'node', 'promote', 'h2');
   const h2Status = async (from: string) => (await run(from, 'node', 'ls', '--filter', 'name=h2', '--format', '{{.ManagerStatus}}')).trim();
   await waitUntil('h2 a reachable manager', async () => (await h2Status('h1')) === 'Reachable', { timeoutMs: 20_000, intervalMs: 250 });
-  const given = await createRootCA();
-  const dir = lab.hostDir('h1');
-  writeFileSync(join(dir, 'given-ca.pem'), given.certPem);
-  writeFileSync(join(dir, 'given-ca.key'), given.keyPem, { mode: 0o600 });
-  const out = await run('h1', 'swarm', 'ca', '--rotate', '--ca-cert', join(dir, 'given-ca.pem'), '--ca-key', join(dir, 'given-ca.key'));
-  assert.ok(sameCert(out.match(/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/)![0], given.certPem), 'the given root is the swarm\'s now');
+  // The given root and its key (SEC1, as cfssl writes it) are cfssl A's: the next test has A sign with it too.
+  const out = await run('h1', 'swarm', 'ca', '--rotate', '--ca-cert', cfsslA.caCertPath, '--ca-key', cfsslA.caKeyPath);
+  assert.ok(sameCert(out.match(/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/)![0], cfsslA.caPem), 'the given root is the swarm\'s now');
   assert.deepEqual(await tlsStatus(), HOSTS.map((h) => `${h} Ready Ready`));
-  for (const h of HOSTS) verifyNodeCertificate(hostCert(h).split(/(?<=-----END CERTIFICATE-----\n?)/)[0]!, given.certPem);
+  for (const h of HOSTS) verifyNodeCertificate(hostCert(h).split(/(?<=-----END CERTIFICATE-----\n?)/)[0]!, cfsslA.caPem);
   // A write on the second manager goes through Raft to the leader; both still see h2 reachable.
   await run('h2', 'network', 'create', '-d', 'overlay', 'after-rotation');
   assert.match(await run('h1', 'network', 'ls', '--format', '{{.Name}}'), /^after-rotation$/m);
@@ -123,31 +140,51 @@ test('docker swarm ca --rotate --ca-cert --ca-key: the cluster moves to the give
   await run('h1', 'node', 'demote', 'h2');
   // A key that does not match is refused before anything changes.
   const other = await createRootCA();
-  writeFileSync(join(dir, 'other.pem'), other.certPem);
-  assert.match(await fails('h1', 'swarm', 'ca', '--rotate', '--ca-cert', join(dir, 'other.pem'), '--ca-key', join(dir, 'given-ca.key')), /does not match the CA certificate/);
+  const otherPath = join(lab.hostDir('h1'), 'other.pem');
+  writeFileSync(otherPath, other.certPem);
+  assert.match(await fails('h1', 'swarm', 'ca', '--rotate', '--ca-cert', otherPath, '--ca-key', cfsslA.caKeyPath), /does not match the CA certificate/);
   passed++;
 });
 
-test('swarm init --external-ca: nodes get certificates from the cfssl stand-in; an unreachable CA is named in the error', async () => {
+test('external CAs on a running swarm (real cfssl): swarm update --external-ca signs new nodes; swarm ca --rotate to a root only cfssl holds', async () => {
+  // The swarm holds root A's key; with cfssl A named for it, managers have cfssl sign instead.
+  await run('h1', 'swarm', 'update', '--external-ca', `protocol=cfssl,url=${cfsslA.url}`);
+  assert.match(await run('h1', 'info', '--format', '{{json .Swarm.Cluster.Spec.CAConfig.ExternalCAs}}'), new RegExp(`"URL":"${cfsslA.url}/?"`));
+  const oldH3 = await nodeId('h3');
+  await run('h3', 'swarm', 'leave');
+  await run('h1', 'node', 'rm', '--force', oldH3);
+  await joinWorkers(['h3']);
+  await assertSignedBy(cfsslA, 'h3', 'worker');
+
+  // A new root whose key only an external CA holds: refused up front while that CA cannot be reached.
+  const toB = (url: string) => ['swarm', 'ca', '--rotate', '--ca-cert', cfsslB.caCertPath, '--external-ca', `protocol=cfssl,url=${url},cacert=${cfsslB.caCertPath}`];
+  assert.match(await fails('h1', ...toB(deadCA())), new RegExp(`none could be reached \\(${deadCA().replace(/\./g, '\\.')}/api/v1/cfssl/sign: connect ECONNREFUSED`));
+  assert.match(await run('h1', 'info', '--format', '{{.Swarm.Cluster.RootRotationInProgress}}'), /false/);
+  // With cfssl B up, the rotation goes through: root A cross-signs B, and every node's new certificate comes from cfssl B.
+  const started = Date.now();
+  await run('h1', ...toB(cfsslB.url));
+  console.log(`root rotation to cfssl B's root on 3 hosts: ${Date.now() - started} ms`);
+  assert.ok(sameCert((await run('h1', 'swarm', 'ca')).trim(), cfsslB.caPem), 'cfssl B\'s root is the swarm\'s');
+  assert.deepEqual(await tlsStatus(), HOSTS.map((h) => `${h} Ready Ready`));
+  await assertSignedBy(cfsslB, 'h1', 'manager');
+  for (const h of ['h2', 'h3']) await assertSignedBy(cfsslB, h, 'worker');
+  // The swarm holds no key for B: an update that leaves it no reachable CA is refused.
+  assert.match(await fails('h1', 'swarm', 'update', '--external-ca', `protocol=cfssl,url=${deadCA()}`), /no key for the current root CA, so an external CA must sign with it, but none could be reached/);
+  passed++;
+});
+
+test('swarm init --external-ca (real cfssl): every node\'s certificate comes from it; an unreachable CA is named in the error', async () => {
   for (const h of ['h2', 'h3']) await run(h, 'swarm', 'leave');
   await run('h1', 'swarm', 'leave', '--force');
-  const ca = await createRootCA();
-  const dir = lab.hostDir('h1');
-  writeFileSync(join(dir, 'ext-ca.pem'), ca.certPem);
-  writeFileSync(join(dir, 'ext-ca.key'), ca.keyPem, { mode: 0o600 });
   const addr = lab.host('h1').address;
-  const standin = await lab.start('h1', process.execPath, [STANDIN, addr, '8888', join(dir, 'ext-ca.pem'), join(dir, 'ext-ca.key')], { name: 'cfssl' });
-  await standin.waitForOutput(/cfssl stand-in listening/);
-  const url = `https://${addr}:8888`;
-  await run('h1', 'swarm', 'init', '--advertise-addr', addr, '--dispatcher-heartbeat', '1s', '--external-ca', `protocol=cfssl,url=${url},cacert=${join(dir, 'ext-ca.pem')}`);
-  assert.ok(sameCert((await run('h1', 'swarm', 'ca')).trim(), ca.certPem), 'the external CA\'s root is the swarm\'s');
+  await run('h1', 'swarm', 'init', '--advertise-addr', addr, '--dispatcher-heartbeat', '1s', '--external-ca', `protocol=cfssl,url=${cfsslA.url},cacert=${cfsslA.caCertPath}`);
+  assert.ok(sameCert((await run('h1', 'swarm', 'ca')).trim(), cfsslA.caPem), 'the external CA\'s root is the swarm\'s');
+  await assertSignedBy(cfsslA, 'h1', 'manager');
   await joinWorkers(['h2']);
-  const h2Id = (await run('h2', 'info', '--format', '{{.Swarm.NodeID}}')).trim();
-  assert.match(standin.output(), new RegExp(`SIGNED ${h2Id} swarm-worker`), 'the stand-in signed h2\'s certificate');
-  assert.equal(verifyNodeCertificate(hostCert('h2'), ca.certPem).nodeId, h2Id);
+  await assertSignedBy(cfsslA, 'h2', 'worker');
 
-  await standin.stop(5000);
+  await cfsslA.process.stop(5000);
   const token = (await run('h1', 'swarm', 'join-token', '-q', 'worker')).trim();
-  assert.match(await fails('h3', 'swarm', 'join', '--token', token, manager()), new RegExp(`external CA at ${url.replace(/\./g, '\\.')}/api/v1/cfssl/sign could not be reached`));
+  assert.match(await fails('h3', 'swarm', 'join', '--token', token, manager()), new RegExp(`external CA at ${cfsslA.url.replace(/\./g, '\\.')}/api/v1/cfssl/sign could not be reached`));
   passed++;
 });

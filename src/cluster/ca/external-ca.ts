@@ -1,4 +1,6 @@
 import { request } from 'node:https';
+import { isIP } from 'node:net';
+import { connect } from 'node:tls';
 import { ShoalError, errorMessage } from '../../util/errors.js';
 import type { ExternalCA } from '../types.js';
 
@@ -52,6 +54,37 @@ export async function cfsslSign(ca: ExternalCA, trustPem: string, req: ExternalS
     throw new ShoalError('unavailable', `the external CA at ${url.href} refused to sign the node certificate: ${why}`);
   }
   return certificate;
+}
+
+/**
+ * Fails unless one of `cas` answers a TLS handshake with a certificate from `rootPem` (as swarmkit
+ * checks before the swarm relies on a root whose key only external CAs hold). `which` names the
+ * root in the error: "desired" (a rotation's new root) or "current".
+ */
+export async function requireReachableExternalCA(cas: ExternalCA[], rootPem: string, which: string): Promise<void> {
+  const failures: string[] = [];
+  for (const ca of cas) {
+    const url = signUrl(ca);
+    try {
+      return await handshake(url, rootPem);
+    } catch (err) {
+      failures.push(`${url.href}: ${errorMessage(err)}`);
+    }
+  }
+  const why = failures.length ? `none could be reached (${failures.join('; ')})` : 'none is given for it';
+  throw new ShoalError('invalid_argument', `the swarm holds no key for the ${which} root CA, so an external CA must sign with it, but ${why}: start the CA or give its URL with --external-ca protocol=cfssl,url=<url>,cacert=<root>`);
+}
+
+function handshake(url: URL, trustPem: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const socket = connect({ host, port: Number(url.port || 443), ca: trustPem, servername: isIP(host) ? undefined : host, timeout: TIMEOUT_MS }, () => {
+      socket.end();
+      resolve();
+    });
+    socket.on('timeout', () => socket.destroy(new Error(`no answer within ${TIMEOUT_MS / 1000}s`)));
+    socket.on('error', reject);
+  });
 }
 
 function post(url: URL, body: string, trustPem: string): Promise<string> {

@@ -3,6 +3,7 @@ import { createRootCA } from '../ca/certificates.js';
 import { samePems } from '../ca/chain.js';
 import { crossSignRoot } from '../ca/cross-sign.js';
 import { checkGivenRoot } from '../ca/given-root.js';
+import { requireReachableExternalCA } from '../ca/external-ca.js';
 import { externalCAsFor } from '../ca/signer.js';
 import { asClusterRootCA } from '../ca/root-ca.js';
 import type { ClusterRootCA, ExternalCA, SwarmSpec } from '../types.js';
@@ -61,12 +62,15 @@ export async function initialRootCA(config: CAConfig | undefined): Promise<Clust
  * What a swarm update asks of the root CA, as swarmkit reads it: a `ForceRotate` change or a
  * `SigningCACert` other than the wanted root starts a rotation to a new root (generated, or the
  * given one), cross-signed by the current root; the current root given again cancels one under
- * way. Undefined: keep the root CA as it is.
+ * way. Undefined: keep the root CA as it is. A root whose key the swarm does not hold (the current
+ * one, or the new one) needs an external CA for it that answers a TLS handshake with its certificate.
  */
 export async function plannedRootCA(current: ClusterRootCA, config: CAConfig | undefined, externalCAs: ExternalCA[] | undefined): Promise<ClusterRootCA | undefined> {
   const wantCert = nonEmpty(config?.SigningCACert);
   const wantKey = nonEmpty(config?.SigningCAKey);
   if (wantKey && !wantCert) throw invalidArgument('if a signing CA key is provided, the signing CA cert must also be provided');
+  // As swarmkit: a swarm whose root key only external CAs hold keeps one that answers.
+  if (!current.CAKey) await requireReachableExternalCA(externalCAsFor(current.CACert, current.CACert, externalCAs), current.CACert, 'current');
   const lastForced = current.LastForcedRotation ?? 0;
   const force = config?.ForceRotate ?? lastForced;
   if (force === lastForced) {
@@ -77,6 +81,7 @@ export async function plannedRootCA(current: ClusterRootCA, config: CAConfig | u
   if (!current.CAKey) {
     throw new ShoalError('failed_precondition', 'the swarm\'s current root CA key is held only by an external CA, so Shoal cannot cross-sign a new root with it: rotating away from an external root is not supported');
   }
+  if (!next.keyPem) await requireReachableExternalCA(externalCAsFor(next.certPem, current.CACert, externalCAs), next.certPem, 'desired');
   const crossSigned = await crossSignRoot({ certPem: current.CACert, keyPem: current.CAKey }, next.certPem);
   return {
     CACert: current.CACert,
