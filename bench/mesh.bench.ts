@@ -12,7 +12,7 @@ import type { BenchSuite, Summary } from './suite.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const RUN_MS = Number(process.env.BENCH_RUN_MS ?? 1500);
-const APPLIES = Number(process.env.BENCH_APPLIES ?? 100);
+const APPLIES = Number(process.env.BENCH_APPLIES ?? 300);
 const HTTP_PORT = 8080;
 const BULK_PORT = 8081;
 
@@ -101,7 +101,8 @@ export const suite: BenchSuite = {
 
       const figures: Record<string, Summary> = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, summarize(v)]));
       const ratios: Record<string, number> = {};
-      for (const metric of ['bulk', 'keepalive', 'newconn'] as const) {
+      // BENCH_ROUNDS=0 (warm-up only) measures the apply timings alone.
+      for (const metric of ROUNDS > 0 ? (['bulk', 'keepalive', 'newconn'] as const) : []) {
         // Figures are times per unit of work, so a throughput ratio is the baseline's time over the path's.
         for (const path of Object.keys(paths).filter((p) => p !== 'direct')) ratios[`${metric} throughput ${path}/direct`] = ratio(figures[`${metric}.direct`]!, figures[`${metric}.${path}`]!);
         if (!paths.haproxy) continue;
@@ -168,9 +169,11 @@ async function startHaproxy(lab: Lab, taskIp: string): Promise<number | undefine
 
 /**
  * Time from a table change to its rules live: pushed to `everywhere` at once, as the dispatcher pushes a
- * version to every host's session, until the last host answers that it applied it (`live-everywhere.*`,
- * wall clock in the bench: sending, each host's JSON parse, plan and apply), and as each data plane's
- * process measures its apply (`apply.<kind>.*`). A 1,000-backend service created, then `APPLIES`
+ * version to every host's session, until the last host has it live (`live-everywhere.*`: from before the
+ * bench serializes the table to the moment the last host's apply returned, its nftables transaction
+ * committed or its proxies switched, by the wall clock all lab processes share; `live-last.*` splits
+ * that host's time into push, parse and apply), and as each data plane's process measures its apply
+ * (`apply.<kind>.*`). A 1,000-backend service created, then `APPLIES`
  * versions each replacing one backend; then, on `big` alone, a 10,000-backend one created, one of its
  * backends replaced, and the service removed.
  */
@@ -186,10 +189,18 @@ async function applyTimings(mesh: MeshLab, everywhere: MeshHost[], big: MeshHost
     return t;
   };
   const push = async (hosts: MeshHost[], table: EndpointTable, name: string) => {
-    const t0 = performance.now();
+    // Wall clock shared with the data plane processes: each says when the table's rules went live in it.
+    const t0 = performance.timeOrigin + performance.now();
     const applied = await Promise.all(hosts.map((h) => h.apply(table)));
-    if (hosts.length > 1) add(`live-everywhere.${name}`, performance.now() - t0);
     applied.forEach((a, i) => add(`apply.${hosts[i]!.kind}.${name}`, a.ms));
+    if (hosts.length < 2) return;
+    const at = applied.map((a) => a.at!);
+    const last = at.reduce((a, b) => (b.live! > a.live! ? b : a));
+    add(`live-everywhere.${name}`, last.live! - t0);
+    // Where the last host's time went: the push (serialized and sent, first bytes read), reading and parsing it, applying it.
+    add(`live-last.push.${name}`, last.received - t0);
+    add(`live-last.parse.${name}`, last.parsed - last.received);
+    add(`live-last.apply.${name}`, last.live! - last.parsed);
   };
   await push(everywhere, tableOf(1000, -1), '1000.create');
   for (let i = 0; i < APPLIES; i++) await push(everywhere, tableOf(1000, i % 1000), '1000.replace1');

@@ -7,7 +7,11 @@ import type { Lab, LabProcess } from '../index.js';
 
 type Command = { op: 'apply'; table: EndpointTable } | { op: 'stats' } | { op: 'close' };
 export type MeshHostRequest = Command & { id: number };
-export type MeshHostReply = { id: number; ok: true; kind: DataPlaneKind; version: number | undefined; ms: number; stats?: EntryStats[] } | { id: number; ok: false; error: string };
+/** When the data plane process got a request's first bytes, had parsed it, and had applied it (wall-clock ms, fractional). */
+export type MeshHostTimes = { received: number; parsed: number; live?: number };
+export type MeshHostReply =
+  | { id: number; ok: true; kind: DataPlaneKind; version: number | undefined; ms: number; at?: MeshHostTimes; stats?: EntryStats[] }
+  | { id: number; ok: false; error: string };
 
 const script = new URL('./mesh-host.js', import.meta.url).pathname;
 
@@ -55,7 +59,7 @@ export class MeshHost {
     return new MeshHost(host, m[1] as DataPlaneKind, proc, sock);
   }
 
-  private call(req: Command): Promise<{ ms: number; stats?: EntryStats[] }> {
+  private call(req: Command): Promise<{ ms: number; at?: MeshHostTimes; stats?: EntryStats[] }> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, (r) => (r.ok ? resolve(r) : reject(new Error(`${this.host}: ${r.error}`))));
@@ -63,8 +67,8 @@ export class MeshHost {
     });
   }
 
-  /** Applies a table; resolves with the time the data plane took. */
-  apply(table: EndpointTable): Promise<{ ms: number }> {
+  /** Applies a table; resolves with the time the data plane took, and when it received, parsed and applied it. */
+  apply(table: EndpointTable): Promise<{ ms: number; at?: MeshHostTimes }> {
     return this.call({ op: 'apply', table });
   }
 

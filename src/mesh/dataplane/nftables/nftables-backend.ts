@@ -15,6 +15,14 @@ import type { EntryStats, TraceAnswer, TraceTarget } from '../types.js';
 export const NFTABLES_SYSCTLS = { 'net.ipv4.ip_forward': 1, 'net.ipv4.conf.all.route_localnet': 1 };
 
 /**
+ * How long after a table the TCP flows of its gone backends are cleared, together with those of every
+ * table applied meanwhile, by one `conntrack` process: a process per table (one per scale step or
+ * replaced task) cost CPU the next tables' applies were waiting for. Well before a client's first SYN
+ * retransmit (1 s), which these deletions are for.
+ */
+const TCP_CLEAR_DELAY_MS = 200;
+
+/**
  * The kernel data plane: Shoal's nftables table, changed by one transaction per plan. The first
  * plan replaces whatever table a previous run left; later ones touch only what differs.
  */
@@ -24,6 +32,9 @@ export class NftablesBackend implements PlanBackend {
   private readonly counted = new NftStats();
   /** The conntrack clean-ups of the tables applied so far, in order (they never fail). */
   private clearing = Promise.resolve();
+  /** TCP deletions waiting for the next clean-up (TCP_CLEAR_DELAY_MS), and its timer. */
+  private tcpPending: string[] = [];
+  private tcpTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly runner: NftRunner,
@@ -61,9 +72,20 @@ export class NftablesBackend implements PlanBackend {
     // A UDP flow's next datagram must find a backend of this table once it counts as applied.
     await deleteFlows(udp, this.log);
     // The rules are live: the table counts as applied now (the managers wait for that before a
-    // draining task stops). TCP flows of gone backends are cleared after, one table at a time: each
-    // command reads the entry's flows, thousands in TIME_WAIT under a load of short connections.
-    this.clearing = this.clearing.then(() => deleteFlows(tcp, this.log));
+    // draining task stops). TCP flows of gone backends are cleared after, off the apply path and
+    // batched (each command reads the entry's flows, thousands in TIME_WAIT under a load of short connections).
+    this.tcpPending.push(...tcp);
+    if (this.tcpPending.length > 0) this.tcpTimer ??= setTimeout(() => this.clearTcp(), TCP_CLEAR_DELAY_MS);
+  }
+
+  /** Runs the TCP deletions waiting, after the clean-ups before them. */
+  private clearTcp(): Promise<void> {
+    clearTimeout(this.tcpTimer);
+    this.tcpTimer = undefined;
+    const commands = this.tcpPending;
+    this.tcpPending = [];
+    this.clearing = this.clearing.then(() => deleteFlows(commands, this.log));
+    return this.clearing;
   }
 
   async stats(plan: DataPlanePlan): Promise<EntryStats[]> {
@@ -78,7 +100,7 @@ export class NftablesBackend implements PlanBackend {
   }
 
   async close(): Promise<void> {
-    await this.clearing;
+    await this.clearTcp();
     await this.runner.run(nftDelete()).catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'removing the nftables table failed'));
     this.runner.close();
     this.state = undefined;
