@@ -260,7 +260,7 @@ export class SwarmNode {
     const { forceNewCluster, unlockKey } = opts;
     const store = await openRaftStore({ dir: join(swarmDir(dataDir), 'raft'), nodeId: this.state.nodeId, bootstrap, forceNewCluster, unlockKey, transport, clock, log });
     const dispatcher = new Dispatcher({ store, log: log.child({ component: 'dispatcher' }), clock, caCertPem: () => this.trustPem(), isLeader: () => store.isLeader() });
-    register(CA_SERVICE, caService({ store, log: log.child({ component: 'ca' }), addManager: (id, addr) => store.addMember(id, addr) }));
+    register(CA_SERVICE, caService({ store, log: log.child({ component: 'ca' }), addManager: (id, addr) => store.addMember(id, addr), identity: () => this.credentials }));
     register(DISPATCHER_SERVICE, dispatcher.service());
     const unfollowKey = followUnlockKey(store, unlockKey, log.child({ component: 'autolock' }));
     this.manager = { store, transport, unfollowKey, dispatcher, services, duties: new LeaderDuties({ store, dispatcher, log, clock }) };

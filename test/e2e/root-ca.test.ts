@@ -22,7 +22,9 @@ let passed = 0;
 
 before(async () => {
   lab = await createLab({ hosts: 3 });
-  [cfsslA, cfsslB] = [await startCfssl(lab, 'a', 8888), await startCfssl(lab, 'b', 8889)];
+  cfsslA = await startCfssl(lab, 'a', 8888);
+  // B signs only for swarm managers (mutual TLS: a certificate from A's root or its own), as an operator may lock it down.
+  cfsslB = await startCfssl(lab, 'b', 8889, [cfsslA]);
   hosts = await startShoalds(lab, HOSTS);
   for (const h of HOSTS) await hosts[h]!.importBusybox();
   run = dockerOn(hosts);
@@ -177,7 +179,10 @@ test('swarm init --external-ca (real cfssl): every node\'s certificate comes fro
   for (const h of ['h2', 'h3']) await run(h, 'swarm', 'leave');
   await run('h1', 'swarm', 'leave', '--force');
   const addr = lab.host('h1').address;
-  await run('h1', 'swarm', 'init', '--advertise-addr', addr, '--dispatcher-heartbeat', '1s', '--external-ca', `protocol=cfssl,url=${cfsslA.url},cacert=${cfsslA.caCertPath}`);
+  const init = (cfssl: Cfssl) => ['swarm', 'init', '--advertise-addr', addr, '--dispatcher-heartbeat', '1s', '--external-ca', `protocol=cfssl,url=${cfssl.url},cacert=${cfssl.caCertPath}`];
+  // The first manager has no certificate yet to show a CA with mutual TLS.
+  assert.match(await fails('h1', ...init(cfsslB)), /could not be reached \(it asks for a client certificate, and a manager has none before the swarm exists/);
+  await run('h1', ...init(cfsslA));
   assert.ok(sameCert((await run('h1', 'swarm', 'ca')).trim(), cfsslA.caPem), 'the external CA\'s root is the swarm\'s');
   await assertSignedBy(cfsslA, 'h1', 'manager');
   await joinWorkers(['h2']);

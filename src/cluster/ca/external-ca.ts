@@ -7,6 +7,12 @@ import type { ExternalCA } from '../types.js';
 const SIGN_PATH = '/api/v1/cfssl/sign';
 const TIMEOUT_MS = 10_000;
 
+/** A manager's own certificate (with its chain) and key: what it shows an external CA that asks for one (mutual TLS). */
+export interface ClientIdentity {
+  certPem: string;
+  keyPem: string;
+}
+
 export interface ExternalSignRequest {
   csrPem: string;
   /** The names the managers decide: node ID, role OU, cluster ID. */
@@ -25,10 +31,10 @@ export function signUrl(ca: ExternalCA): URL {
 /**
  * Has an external CA sign a node certificate with cfssl's sign API (POST JSON
  * `{certificate_request, hosts, subject}` → `{success, result: {certificate}}`), over HTTPS that
- * trusts `trustPem` (the root the CA signs with), as swarmkit does. Throws `unavailable` naming
- * the URL when the CA cannot be reached or refuses.
+ * trusts `trustPem` (the root the CA signs with), showing the manager's own certificate when it has
+ * one, as swarmkit does. Throws `unavailable` naming the URL when the CA cannot be reached or refuses.
  */
-export async function cfsslSign(ca: ExternalCA, trustPem: string, req: ExternalSignRequest): Promise<string> {
+export async function cfsslSign(ca: ExternalCA, trustPem: string, req: ExternalSignRequest, client?: ClientIdentity): Promise<string> {
   const url = signUrl(ca);
   if (ca.Protocol.toLowerCase() !== 'cfssl') throw new ShoalError('invalid_argument', `external CA ${url.href}: protocol "${ca.Protocol}" is not supported (only cfssl)`);
   const body = JSON.stringify({
@@ -38,9 +44,9 @@ export async function cfsslSign(ca: ExternalCA, trustPem: string, req: ExternalS
   });
   let reply: string;
   try {
-    reply = await post(url, body, trustPem);
+    reply = await post(url, body, { ca: trustPem, cert: client?.certPem, key: client?.keyPem });
   } catch (err) {
-    throw new ShoalError('unavailable', `the external CA at ${url.href} could not be reached: ${errorMessage(err)}; check that it runs and this manager can reach it, or change it with "docker swarm update --external-ca"`);
+    throw new ShoalError('unavailable', `the external CA at ${url.href} could not be reached${clientCertHint(err, client)}: ${errorMessage(err)}; check that it runs and this manager can reach it, or change it with "docker swarm update --external-ca"`);
   }
   let parsed: { success?: boolean; result?: { certificate?: string }; errors?: { message?: string }[] };
   try {
@@ -54,6 +60,14 @@ export async function cfsslSign(ca: ExternalCA, trustPem: string, req: ExternalS
     throw new ShoalError('unavailable', `the external CA at ${url.href} refused to sign the node certificate: ${why}`);
   }
   return certificate;
+}
+
+/** Why a CA with mutual TLS refused the connection, when it did. */
+function clientCertHint(err: unknown, client: ClientIdentity | undefined): string {
+  if (!/alert bad certificate|certificate required/.test(errorMessage(err))) return '';
+  return client
+    ? ' (it refused this manager\'s certificate: a CA with mutual TLS must trust the swarm\'s root)'
+    : ' (it asks for a client certificate, and a manager has none before the swarm exists: swarm init needs a CA without mutual TLS)';
 }
 
 /**
@@ -87,9 +101,9 @@ function handshake(url: URL, trustPem: string): Promise<void> {
   });
 }
 
-function post(url: URL, body: string, trustPem: string): Promise<string> {
+function post(url: URL, body: string, tls: { ca: string; cert?: string; key?: string }): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', ca: trustPem, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, timeout: TIMEOUT_MS }, (res) => {
+    const req = request(url, { method: 'POST', ...tls, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, timeout: TIMEOUT_MS }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {

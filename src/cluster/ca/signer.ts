@@ -4,7 +4,7 @@ import type { ClusterRootCA, ExternalCA } from '../types.js';
 import { issueNodeCertificate, roleOU, verifyNodeCertificate, type NodeRole } from './certificates.js';
 import { samePems } from './chain.js';
 import { csrPublicKey } from './csr.js';
-import { cfsslSign, signUrl } from './external-ca.js';
+import { cfsslSign, signUrl, type ClientIdentity } from './external-ca.js';
 import { signingRoot, trustedRoots } from './root-ca.js';
 
 export interface NodeCertRequest {
@@ -29,25 +29,26 @@ export const externalCAsFor = (rootPem: string, currentRootPem: string, cas: Ext
 
 /**
  * Signs a host's certificate with the swarm's signing root: through its external CAs when any
- * sign with it (the first that answers), else with the key the swarm holds.
+ * sign with it (the first that answers; `client` is the manager's own certificate, shown to them),
+ * else with the key the swarm holds.
  */
-export async function signNodeCertificate(root: ClusterRootCA, externalCAs: ExternalCA[] | undefined, req: NodeCertRequest): Promise<SignedNodeCert> {
+export async function signNodeCertificate(root: ClusterRootCA, externalCAs: ExternalCA[] | undefined, req: NodeCertRequest, client?: ClientIdentity): Promise<SignedNodeCert> {
   const publicKeyPem = await csrPublicKey(req.csrPem);
   const signer = signingRoot(root);
   const external = externalCAsFor(signer.certPem, root.CACert, externalCAs);
   let leafPem: string;
-  if (external.length) leafPem = await signExternally(external, signer.certPem, req, publicKeyPem);
+  if (external.length) leafPem = await signExternally(external, signer.certPem, req, publicKeyPem, client);
   else if (signer.keyPem) leafPem = await issueNodeCertificate({ certPem: signer.certPem, keyPem: signer.keyPem }, { ...req, publicKeyPem });
   else throw new ShoalError('failed_precondition', 'the swarm holds no key for its root CA and no external CA signs with it: add one with "docker swarm update --external-ca protocol=cfssl,url=<url>,cacert=<root>"');
   return { certPem: `${leafPem.trim()}\n${signer.intermediatePem}`, trustPem: trustedRoots(root) };
 }
 
 /** Tries each external CA in turn; what comes back must chain to the root and carry the host's key and names. */
-async function signExternally(cas: ExternalCA[], rootPem: string, req: NodeCertRequest, publicKeyPem: string): Promise<string> {
+async function signExternally(cas: ExternalCA[], rootPem: string, req: NodeCertRequest, publicKeyPem: string, client: ClientIdentity | undefined): Promise<string> {
   const failures: string[] = [];
   for (const ca of cas) {
     try {
-      const certPem = await cfsslSign(ca, rootPem, { csrPem: req.csrPem, cn: req.nodeId, ou: roleOU(req.role), o: req.clusterId });
+      const certPem = await cfsslSign(ca, rootPem, { csrPem: req.csrPem, cn: req.nodeId, ou: roleOU(req.role), o: req.clusterId }, client);
       const id = verifyNodeCertificate(certPem, rootPem);
       const key = new X509Certificate(certPem).publicKey.export({ type: 'spki', format: 'pem' });
       if (id.nodeId !== req.nodeId || id.role !== req.role || id.clusterId !== req.clusterId || key !== createPublicKey(publicKeyPem).export({ type: 'spki', format: 'pem' })) {

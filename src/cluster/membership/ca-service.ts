@@ -5,6 +5,7 @@ import { newId } from '../../util/ids.js';
 import type { Logger } from '../../util/logger.js';
 import { certDer, verifyRenewal, type NodeRole } from '../ca/certificates.js';
 import { signNodeCertificate, type NodeCertRequest } from '../ca/signer.js';
+import type { ClientIdentity } from '../ca/external-ca.js';
 import { nodeTLSInfo, trustedRoots } from '../ca/root-ca.js';
 import { ShoalError, errorMessage } from '../../util/errors.js';
 import { caDigest, parseJoinToken } from './join-token.js';
@@ -21,6 +22,8 @@ export interface CaServiceOptions {
   log: Logger;
   /** Makes a joining manager a member of the managers' Raft group (leader only). */
   addManager: (nodeId: string, addr: string) => Promise<void>;
+  /** This manager's certificate and key now, shown to external CAs that ask for one (as swarmkit does). */
+  identity: () => ClientIdentity;
 }
 
 /** The managers' CA: the root certificate for anyone, node certificates for a valid join token or a valid certificate. */
@@ -49,7 +52,7 @@ export function caService(o: CaServiceOptions): UntypedServiceImplementation {
         nodeId = id.nodeId;
         role = node.Spec.Role;
       }
-      const signed = await sign(c, { nodeId, role, clusterId: c.ID, csrPem: req.csrPem, validityMs: c.Spec.CAConfig.NodeCertExpiry / 1e6 });
+      const signed = await sign(c, { nodeId, role, clusterId: c.ID, csrPem: req.csrPem, validityMs: c.Spec.CAConfig.NodeCertExpiry / 1e6 }, o.identity());
       if (req.token !== undefined) {
         const node = newNode(nodeId, role, req, nodeTLSInfo(signed.certPem, signed.trustPem));
         await o.store.update((tx) => tx.create('nodes', node));
@@ -61,9 +64,9 @@ export function caService(o: CaServiceOptions): UntypedServiceImplementation {
   };
 }
 
-async function sign(c: ClusterObject & { RootCA: ClusterRootCA }, req: NodeCertRequest) {
+async function sign(c: ClusterObject & { RootCA: ClusterRootCA }, req: NodeCertRequest, identity: ClientIdentity) {
   try {
-    return await signNodeCertificate(c.RootCA, c.Spec.CAConfig.ExternalCAs, req);
+    return await signNodeCertificate(c.RootCA, c.Spec.CAConfig.ExternalCAs, req, identity);
   } catch (err) {
     if (err instanceof ShoalError && err.code === 'invalid_argument') throw new RpcError(status.INVALID_ARGUMENT, err.message);
     throw new RpcError(status.UNAVAILABLE, errorMessage(err));

@@ -38,7 +38,7 @@ test('a node whose certificate expired while it was off renews it; a removed nod
   const managerKey = generateNodeKey();
   const managerCreds = { caCertPem: rootCA.certPem, keyPem: managerKey.privateKeyPem, certPem: await issueNodeCertificate(rootCA, { nodeId: 'manager1', role: 'manager', clusterId: 'c1', publicKeyPem: managerKey.publicKeyPem, validityMs: DAY }) };
   const server = new ClusterServer(new NodeCertificateProvider(managerCreds), silentLogger);
-  server.add(CA_SERVICE, caService({ store, log: silentLogger, addManager: async () => undefined }));
+  server.add(CA_SERVICE, caService({ store, log: silentLogger, addManager: async () => undefined, identity: () => managerCreds }));
   const port = await server.listen('127.0.0.1:0');
   const renew = async (caPem: string, nodeId: string, now: number) => {
     const key = generateNodeKey();
