@@ -142,9 +142,18 @@ for (const { kind, label, start, log, ...opts } of variants) {
         await apply(all());
       }));
 
+      it('moves a connection off a backend that closes it before a byte passed', step(async () => {
+        const hangup = await mesh.addTask({ name: 'hangup', service: WEB, host: 'h1', tcp: [80], answer: 'hangup' });
+        await apply([hangup, t.w1!, t.a1!, t.a2!]);
+        const r = await mesh.probe('lab', { mode: 'count', proto: 'tcp', targets: [{ host: addr, port: 8080 }], n: 6, timeoutMs: 5000 });
+        assert.deepEqual([r.failures, names(r)], [0, ['w1']], JSON.stringify(r));
+        await hangup.server?.stop();
+        await apply(all());
+      }));
+
       it('moves a connection nothing has passed on yet off a backend that leaves the table', step(async () => {
         // A mute task accepts and never answers, like a task whose host died under an open connection.
-        const mute = await mesh.addTask({ name: 'mute', service: WEB, host: 'h1', tcp: [80], mute: true });
+        const mute = await mesh.addTask({ name: 'mute', service: WEB, host: 'h1', tcp: [80], answer: 'mute' });
         await apply([mute, t.a1!, t.a2!]);
         const held = await mesh.startProbe({ mode: 'count', proto: 'tcp', targets: [{ host: addr, port: 8080 }], n: 1, timeoutMs: 10_000 });
         await held.started();

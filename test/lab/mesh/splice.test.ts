@@ -17,9 +17,9 @@ const XFER: MeshService = {
   vipOctet: 103,
 };
 
-// The userspace proxy hands a connection that goes on past its first exchange to its splice thread
-// (src/mesh/dataplane/userspace/splicer.ts): these connections must carry every byte, be counted, and
-// end as the two sides end them.
+// The userspace proxy's splice threads accept, connect and relay its TCP connections
+// (src/mesh/dataplane/userspace/splice-thread.ts): these connections must carry every byte, be counted,
+// and end as the two sides end them.
 describe('the userspace mesh relaying established connections with splice(2)', { skip: notRoot, timeout: 120_000 }, () => {
   let lab: Lab;
   let mesh: MeshLab;
@@ -41,7 +41,7 @@ describe('the userspace mesh relaying established connections with splice(2)', {
   after(() => lab?.destroy());
 
   const entry = async () => (await dp.stats()).find((e) => e.entry === 'tcp/7000')!;
-  /** The pipes the data plane's process holds (the splice thread keeps two per connection). */
+  /** The pipes the data plane's process holds (the splice thread keeps two per connection, and empty ones for the next connections). */
   const pipes = async () => (await lab.exec('h1', 'find', [`/proc/${dp.process.pid}/fd`, '-lname', 'pipe:*'])).stdout.trim().split('\n').filter(Boolean).length;
   const transfer = async (req: Omit<TransferRequest, 'host' | 'port'>, whilePaused?: () => Promise<void>): Promise<TransferResult> => {
     const proc = await lab.start(LAB_NS_HOST, process.execPath, [here('./transfer-client.js'), JSON.stringify({ host: addr, port: 7000, ...req })], { name: 'transfer' });
@@ -70,14 +70,16 @@ describe('the userspace mesh relaying established connections with splice(2)', {
     assert.equal(after.bytesIn - before.bytesIn, bytes + 'echo\n'.length, 'client → task bytes');
     assert.equal(after.bytesOut - before.bytesOut, bytes, 'task → client bytes');
     assert.equal(after.connections - before.connections, 1);
-    assert.equal(await pipes(), idle, 'its pipes are closed');
+    assert.ok((await pipes()) <= idle + 4, 'its pipes are closed, or kept for the next connection');
     await serverSaid(new RegExp(`closed ${bytes}`));
   }));
 
   it('passes on the task ending its side first, while the client still sends', step(async () => {
+    const kept = await pipes();
     const r = await transfer({ mode: `fin ${MiB}`, bytes: 8 * MiB });
     assert.deepEqual(r, { sent: 8 * MiB, received: MiB, samePrefix: true, ended: 'end' });
     await settled();
+    assert.equal(await pipes(), kept, 'the pipes kept are taken again, and given back');
   }));
 
   it("passes on the task's reset", step(async () => {

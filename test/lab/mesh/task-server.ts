@@ -1,8 +1,9 @@
 // A task's server for mesh tests, run inside a task namespace:
-//   node task-server.js <name> <tcp ports, comma-separated> <udp ports, comma-separated> [mute]
+//   node task-server.js <name> <tcp ports, comma-separated> <udp ports, comma-separated> [mute|hangup]
 // TCP: says "<name>\n" on connect, then answers each line with "<name> <line>\n" (a long-lived
 // connection shows which task it stays on). UDP: answers every datagram with "<name>".
 // `mute`: accepts TCP connections and never says anything (a task whose host just died).
+// `hangup`: closes each TCP connection at once, without a word (a task killed as it accepted).
 import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
 
@@ -21,6 +22,7 @@ for (const port of ports(tcp)) {
     sock.setNoDelay(true);
     sock.on('error', () => sock.destroy());
     if (mode === 'mute') return;
+    if (mode === 'hangup') return void sock.end();
     sock.write(`${name}\n`);
     let buf = '';
     sock.on('data', (d) => {

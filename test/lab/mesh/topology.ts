@@ -47,8 +47,8 @@ export interface TaskOptions {
   udp?: number[];
   /** Start the server (default); false leaves an address that refuses connections. */
   serve?: boolean;
-  /** The server accepts TCP connections and never answers. */
-  mute?: boolean;
+  /** The server accepts TCP connections and never answers (`mute`), or closes them at once (`hangup`). */
+  answer?: 'mute' | 'hangup';
 }
 
 const here = (f: string) => new URL(f, import.meta.url).pathname;
@@ -121,12 +121,12 @@ export class MeshLab {
       server: undefined,
     };
     this.tasks.push(task);
-    if (o.serve !== false) await this.startServer(task, o.tcp ?? [], o.udp ?? [], o.mute);
+    if (o.serve !== false) await this.startServer(task, o.tcp ?? [], o.udp ?? [], o.answer);
     return task;
   }
 
-  async startServer(task: MeshTask, tcp: number[], udp: number[], mute = false): Promise<void> {
-    const args = [task.name, tcp.join(','), udp.join(','), ...(mute ? ['mute'] : [])];
+  async startServer(task: MeshTask, tcp: number[], udp: number[], answer?: 'mute' | 'hangup'): Promise<void> {
+    const args = [task.name, tcp.join(','), udp.join(','), ...(answer ? [answer] : [])];
     task.server = await this.startIn(task, here('./task-server.js'), args, new RegExp(`ready ${task.name}`));
   }
 

@@ -1,4 +1,5 @@
 import type { Backend } from '../plan.js';
+import type { ThreadRoute } from './splice-protocol.js';
 
 /** How long a backend that refused or timed out is tried only after the others. */
 export const FAILED_BACKEND_COOLDOWN_MS = 2000;
@@ -20,14 +21,18 @@ export class RouteCounters {
   }
 }
 
+let routes = 0;
+
 /**
  * Where new connections of one entry point and port go: round robin over the backends, with
  * backends that just failed moved to the back. Kept across table versions (backends are swapped
  * in place), so a connection retrying after a swap sees the current backends.
  */
 export class Route {
+  readonly id = ++routes;
+  /** The round-robin position (mod the backend count), shared with the splice threads that pick backends for the connections they accept. */
+  readonly turn = new Int32Array(new SharedArrayBuffer(4));
   private backends: Backend[] = [];
-  private cursor = 0;
   private readonly failedAt = new Map<string, number>();
   readonly counters = new RouteCounters();
   /** Connections to a backend that have exchanged no byte yet, by backend address: see whileUnanswered. */
@@ -43,6 +48,11 @@ export class Route {
 
   get size(): number {
     return this.backends.length;
+  }
+
+  /** The route as the splice threads take it. */
+  forThreads(): ThreadRoute {
+    return { id: this.id, port: this.port, backends: this.backends.map((b) => b.address), turn: this.turn };
   }
 
   has(address: string): boolean {
@@ -83,7 +93,7 @@ export class Route {
    */
   pick(tried: ReadonlySet<string> | undefined, now: number): Backend | undefined {
     const chosen = this.choose(tried, now);
-    if (chosen?.next !== undefined) this.cursor = chosen.next;
+    if (chosen?.next !== undefined) Atomics.store(this.turn, 0, chosen.next);
     return chosen?.backend;
   }
 
@@ -101,16 +111,17 @@ export class Route {
 
   private choose(tried: ReadonlySet<string> | undefined, now: number): { backend: Backend; next?: number } | undefined {
     const n = this.backends.length;
+    const cursor = (Atomics.load(this.turn, 0) >>> 0) % n;
     let fallback: Backend | undefined;
     for (let i = 0; i < n; i++) {
-      const b = this.backends[(this.cursor + i) % n]!;
+      const b = this.backends[(cursor + i) % n]!;
       if (tried?.has(b.address)) continue;
       const failed = this.failedAt.get(b.address);
       if (failed !== undefined && now - failed < FAILED_BACKEND_COOLDOWN_MS) {
         fallback ??= b;
         continue;
       }
-      return { backend: b, next: (this.cursor + i + 1) % n };
+      return { backend: b, next: (cursor + i + 1) % n };
     }
     return fallback && { backend: fallback };
   }

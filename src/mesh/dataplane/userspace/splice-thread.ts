@@ -1,145 +1,306 @@
-// The splice thread of the userspace proxy (a worker_thread started by Splicer): relays the bytes of
-// connections handed over to it with splice(2) through a pipe per direction, in one epoll loop, so
-// no JavaScript runs per chunk. Its loop is synchronous: new work arrives on a MessagePort read with
-// receiveMessageOnPort when the eventfd it waits on is signalled.
+// A splice thread of the userspace proxy (a worker_thread started by Splicer). It accepts TCP
+// connections on the listening sockets it is given, connects each to a backend (round robin shared
+// with the other threads, another backend on a refusal, a timeout or a close before any byte), and
+// relays their bytes with splice(2). One epoll loop, no JavaScript per chunk and no Node socket per
+// connection. The loop is synchronous: commands arrive
+// on a MessagePort read with receiveMessageOnPort when the eventfd it waits on is signalled.
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
-import { EAGAIN, EINTR, EPOLLERR, EPOLLET, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLL_EVENT_SIZE, epollEventAt, openLibc } from '../../../../native/libc.js';
-import type { SpliceCommand, SpliceReport, SpliceThreadData } from './splicer.js';
+import { EPOLLERR, EPOLLET, EPOLLEXCLUSIVE, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLL_EVENT_SIZE, epollEventAt, openLibc } from '../../../../native/libc.js';
+import { Direction, PipePool } from './relay.js';
+import { FAILED_BACKEND_COOLDOWN_MS } from './route.js';
+import type { SpliceCommand, SpliceReport, SpliceThreadData, ThreadRoute, ThreadTable, UpstreamReport } from './splice-protocol.js';
 
 const libc = openLibc();
-const { port, wakeFd } = workerData as SpliceThreadData & { port: MessagePort };
-const CHUNK = 1 << 16;
+const { port, wakeFd, index, threads } = workerData as SpliceThreadData & { port: MessagePort };
 /** How often byte counts of long connections are reported while they last. */
 const REPORT_MS = 500;
+/** How often pending connects are checked against their deadline. */
+const CONNECT_CHECK_MS = 50;
+/** Connections taken per wake of a listening socket, so one busy port does not starve the others. */
+const ACCEPT_BATCH = 64;
 const READ_EVENTS = EPOLLIN | EPOLLRDHUP | EPOLLHUP;
+const SOCKET_EVENTS = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+const pipes = new PipePool(libc);
 
-/** One direction of a connection: bytes read from `from` wait in the pipe until `to` takes them. */
-class Direction {
-  readonly pipeR: number;
-  readonly pipeW: number;
-  inPipe = 0;
-  /** `from` reached its end (and, once the pipe is empty, `to` was half-closed). */
-  ended = false;
-  done = false;
-  bytes = 0;
-  reported = 0;
+class Listener {
+  private byLocal = new Map<string, number>();
+  private wildcard?: number;
+  private refused = new Set<string>();
+  /** Whether a connection's local address must be read to find its route. */
+  private byAddress = false;
+  routeIds: number[] = [];
 
   constructor(
-    readonly from: number,
-    readonly to: number,
-  ) {
-    [this.pipeR, this.pipeW] = libc.pipe();
+    readonly id: number,
+    readonly fd: number,
+    readonly connectTimeoutMs: number,
+  ) {}
+
+  setTable(t: ThreadTable): void {
+    for (const r of t.routes) routes.set(r.id, { ...r, live: new Set(r.backends) });
+    this.routeIds = t.routes.map((r) => r.id);
+    this.byLocal = new Map(t.byLocal);
+    this.wildcard = t.wildcard;
+    this.refused = new Set(t.refused);
+    this.byAddress = this.byLocal.size > 0 || this.refused.size > 0;
   }
 
-  /**
-   * Moves what it can; false on an error of either socket (the connection is then reset). Reads go
-   * on to EAGAIN (edge-triggered): a splice into a pipe may stop short of what the socket holds (a
-   * pipe has 16 slots, one per segment), so a short read does not mean the socket is drained.
-   */
-  pump(): boolean {
-    for (;;) {
-      while (this.inPipe > 0) {
-        const n = libc.splice(this.pipeR, this.to, this.inPipe);
-        if (n > 0) this.inPipe -= n;
-        else if (n === -EAGAIN) return true; // `to` is full: EPOLLOUT resumes
-        else if (n !== -EINTR) return false;
-      }
-      if (this.ended) {
-        if (!this.done) libc.shutdownWrite(this.to);
-        this.done = true;
-        return true;
-      }
-      const n = libc.splice(this.from, this.pipeW, CHUNK);
-      if (n > 0) {
-        this.inPipe += n;
-        this.bytes += n;
-      } else if (n === 0) this.ended = true;
-      else if (n === -EAGAIN) return true; // nothing to read: EPOLLIN resumes
-      else if (n !== -EINTR) return false;
-    }
-  }
-
-  /** `from` became readable (or ended). */
-  readable(): boolean {
-    return this.pump();
-  }
-
-  /** `to` can take bytes: worth a call only while some wait in the pipe. */
-  writable(): boolean {
-    return this.inPipe === 0 || this.pump();
-  }
-
-  closePipe(): void {
-    libc.close(this.pipeR);
-    libc.close(this.pipeW);
+  routeOf(fd: number): number | undefined {
+    if (!this.byAddress) return this.wildcard;
+    const local = libc.localAddress(fd);
+    return this.byLocal.get(local) ?? (this.refused.has(local) ? undefined : this.wildcard);
   }
 }
 
-class Connection {
-  readonly up: Direction;
-  readonly down: Direction;
+/** A connection: its client, and its upstream once connecting; `up`/`down` once connected. */
+class Conn {
+  upstream = -1;
+  /** Tags of the epoll registrations of the client and upstream sockets (see `register`). */
+  clientTag = 0;
+  upstreamTag = 0;
+  backend?: string;
+  up?: Direction;
+  down?: Direction;
+  tried?: Set<string>;
+  failed: string[] = [];
+  left?: string;
+  reported = false;
+  deadline = 0;
 
   constructor(
     readonly id: number,
     readonly client: number,
-    readonly upstream: number,
-  ) {
-    this.up = new Direction(client, upstream);
-    this.down = new Direction(upstream, client);
+    readonly listener: Listener,
+    readonly route: number,
+  ) {}
+
+  /** Nothing has passed either way: the backend may still be swapped unnoticed. */
+  get early(): boolean {
+    return !!this.up && this.up.bytes === 0 && !this.up.ended && this.down!.bytes === 0;
   }
 }
 
+type Route = ThreadRoute & { live: Set<string> };
+const routes = new Map<number, Route>();
+const listeners = new Map<number, Listener>();
 const epfd = libc.epollCreate();
-const byFd = new Map<number, Connection>();
-const conns = new Map<number, Connection>();
+/** What an event on an fd is for: a listening socket, or a connection's client or upstream. */
+const byFd = new Map<number, Listener | Conn>();
+const conns = new Map<number, Conn>();
+const connecting = new Set<Conn>();
+/** When a backend last failed to take a connection (this thread's view; each thread keeps its own). */
+const failedAt = new Map<string, number>();
+const out: SpliceReport[] = [];
+let accepted = 0;
+let tags = 0;
 libc.epollAdd(epfd, wakeFd, EPOLLIN);
 
-function post(r: SpliceReport): void {
-  port.postMessage(r);
+/**
+ * Adds a connection's socket to the epoll set with a tag of its own: an fd closed and reused (by an
+ * accept or connect) while the events of one epoll_wait are handled must not get its old events.
+ */
+function register(c: Conn, fd: number): void {
+  const tag = (tags = (tags + 1) | 0);
+  if (fd === c.client) c.clientTag = tag;
+  else c.upstreamTag = tag;
+  libc.epollAdd(epfd, fd, SOCKET_EVENTS, tag);
+}
+
+/** The next backend of a route not in `tried`: round robin over every thread's picks, backends that failed lately only when nothing else is left. */
+function pick(route: Route, tried: ReadonlySet<string> | undefined, now: number): string | undefined {
+  const n = route.backends.length;
+  if (n === 0) return undefined;
+  const start = (Atomics.add(route.turn, 0, 1) >>> 0) % n;
+  let fallback: string | undefined;
+  for (let i = 0; i < n; i++) {
+    const b = route.backends[(start + i) % n]!;
+    if (tried?.has(b)) continue;
+    const failed = failedAt.get(b);
+    if (failed !== undefined && now - failed < FAILED_BACKEND_COOLDOWN_MS) fallback ??= b;
+    else return b;
+  }
+  return fallback;
+}
+
+function acceptOn(l: Listener): void {
+  for (let i = 0; i < ACCEPT_BATCH; i++) {
+    const fd = libc.accept(l.fd);
+    if (fd < 0) return; // -EAGAIN: none left (or another thread took it)
+    const route = l.routeOf(fd);
+    if (route === undefined) {
+      libc.reset(fd);
+      continue;
+    }
+    const c = new Conn(++accepted * threads + index, fd, l, route);
+    conns.set(c.id, c);
+    byFd.set(fd, c);
+    register(c, fd);
+    connectNext(c, Date.now());
+  }
+}
+
+/** Connects `c` to the next backend of its route it has not tried; resets the client when none is left. */
+function connectNext(c: Conn, now: number): void {
+  const route = routes.get(c.route);
+  for (;;) {
+    const backend = route && pick(route, c.tried, now);
+    if (!backend) {
+      report(c, undefined);
+      finish(c, true);
+      return;
+    }
+    const fd = libc.connectTcp(backend, route.port);
+    if (fd < 0) {
+      failed(c, backend, now);
+      continue;
+    }
+    c.upstream = fd;
+    c.backend = backend;
+    c.deadline = now + c.listener.connectTimeoutMs;
+    connecting.add(c);
+    byFd.set(fd, c);
+    register(c, fd);
+    return;
+  }
+}
+
+function failed(c: Conn, backend: string, now: number): void {
+  failedAt.set(backend, now);
+  c.failed.push(backend);
+  (c.tried ??= new Set()).add(backend);
+}
+
+function report(c: Conn, backend: string | undefined): void {
+  const r: UpstreamReport = { op: 'upstream', id: c.id, listener: c.listener.id, route: c.route, first: !c.reported, backend, failed: c.failed };
+  if (c.left) r.left = c.left;
+  out.push(r);
+  c.reported = true;
+  c.failed = [];
+  c.left = undefined;
+}
+
+/** Drops the upstream of a connection that has exchanged nothing and tries the next backend. */
+function retry(c: Conn, now: number): void {
+  connecting.delete(c);
+  byFd.delete(c.upstream);
+  libc.reset(c.upstream);
+  if (c.up) {
+    c.left = c.backend;
+    c.up.release();
+    c.down!.release();
+    c.up = c.down = undefined;
+  }
+  failed(c, c.backend!, now);
+  c.upstream = -1;
+  connectNext(c, now);
+}
+
+function connected(c: Conn): void {
+  connecting.delete(c);
+  report(c, c.backend);
+  relay(c);
+}
+
+function relay(c: Conn): void {
+  c.up = new Direction(libc, pipes, c.client, c.upstream);
+  c.down = new Direction(libc, pipes, c.upstream, c.client);
+  c.down.holdEnd = true;
+  // Bytes that arrived before may have had their edge already.
+  settle(c, c.up.pump() && c.down.pump(), Date.now());
 }
 
 /** Ends a connection: both sockets closed (with a reset when `reset`), its last counts reported. */
-function finish(c: Connection, reset: boolean): void {
+function finish(c: Conn, reset: boolean): void {
   conns.delete(c.id);
+  connecting.delete(c);
   byFd.delete(c.client);
-  byFd.delete(c.upstream);
+  const close = reset ? libc.reset : libc.close;
   // Closing a socket also takes it out of the epoll set.
-  if (reset) {
-    libc.reset(c.client);
-    libc.reset(c.upstream);
-  } else {
-    libc.close(c.client);
-    libc.close(c.upstream);
+  close(c.client);
+  if (c.upstream >= 0) {
+    byFd.delete(c.upstream);
+    close(c.upstream);
   }
-  c.up.closePipe();
-  c.down.closePipe();
-  post({ op: 'closed', id: c.id, bytesIn: c.up.bytes - c.up.reported, bytesOut: c.down.bytes - c.down.reported, reset });
+  if (!c.up) return;
+  c.up.release();
+  c.down!.release();
+  out.push({ op: 'closed', id: c.id, bytesIn: c.up.bytes - c.up.reported, bytesOut: c.down!.bytes - c.down!.reported, reset });
 }
 
 /** Moves what an event on `fd` allows: reading from it, writing to it (EPOLLOUT is reported with every edge). */
-function progress(c: Connection, fd: number, events: number): void {
-  const from = fd === c.client ? c.up : c.down;
-  const to = fd === c.client ? c.down : c.up;
-  const ok = !(events & EPOLLERR) && (!(events & READ_EVENTS) || from.readable()) && (!(events & EPOLLOUT) || to.writable());
-  settle(c, ok);
+function progress(c: Conn, fd: number, events: number, now: number): void {
+  if (!c.up) {
+    // Connecting: the upstream's first event tells how it went; the client waits (its bytes are read once connected).
+    if (fd !== c.upstream) return;
+    if (events & (EPOLLERR | EPOLLHUP) && libc.socketError(fd) !== 0) retry(c, now);
+    else if (events & EPOLLOUT) connected(c);
+    return;
+  }
+  const from = fd === c.client ? c.up : c.down!;
+  const to = fd === c.client ? c.down! : c.up;
+  settle(c, !(events & EPOLLERR) && (!(events & READ_EVENTS) || from.pump()) && (!(events & EPOLLOUT) || to.writable()), now);
 }
 
-/** Resets a connection after an error, closes one that ended both ways. */
-function settle(c: Connection, ok: boolean): void {
+/**
+ * Resets a connection after an error, closes one that ended both ways. A backend that resets or
+ * closes before a byte passed is one going away (stopped or crashed after accepting): nothing of the
+ * client's reached it, so the connection moves to another backend, unless the error was the client's.
+ */
+function settle(c: Conn, ok: boolean, now: number): void {
+  if (c.early && (!ok || c.down!.ended)) {
+    if (!ok && libc.socketError(c.client) !== 0) finish(c, true);
+    else retry(c, now);
+    return;
+  }
+  if (c.down!.holdEnd && !c.early) {
+    // Past the first byte: the backend's end is the client's to see.
+    c.down!.holdEnd = false;
+    ok &&= c.down!.pump();
+  }
   if (!ok) finish(c, true);
-  else if (c.up.done && c.down.done) finish(c, false);
+  else if (c.up!.done && c.down!.done) finish(c, false);
 }
 
-function adopt(cmd: Extract<SpliceCommand, { op: 'add' }>): void {
-  const c = new Connection(cmd.id, cmd.client, cmd.upstream);
-  conns.set(c.id, c);
-  byFd.set(c.client, c);
-  byFd.set(c.upstream, c);
-  const events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-  libc.epollAdd(epfd, c.client, events);
-  libc.epollAdd(epfd, c.upstream, events);
-  // Bytes that arrived before the handover may have had their edge already.
-  settle(c, c.up.readable() && c.down.readable());
+function listen(cmd: Extract<SpliceCommand, { op: 'listen' }>): void {
+  const l = new Listener(cmd.listener, cmd.fd, cmd.connectTimeoutMs);
+  l.setTable(cmd.table);
+  listeners.set(l.id, l);
+  byFd.set(l.fd, l);
+  // One thread is woken per connection, not all of them.
+  libc.epollAdd(epfd, l.fd, EPOLLIN | EPOLLEXCLUSIVE);
+  acceptOn(l);
+}
+
+/** A new table for a listener: connections that have exchanged nothing with a backend that left it move to another one. */
+function setTable(cmd: Extract<SpliceCommand, { op: 'table' }>): void {
+  const l = listeners.get(cmd.listener);
+  if (!l) return;
+  l.setTable(cmd.table);
+  const now = Date.now();
+  for (const c of conns.values()) {
+    if (c.listener === l && c.early && !routes.get(c.route)?.live.has(c.backend!)) retry(c, now);
+  }
+}
+
+function unlisten(cmd: Extract<SpliceCommand, { op: 'unlisten' }>): void {
+  const l = listeners.get(cmd.listener);
+  if (l) {
+    listeners.delete(l.id);
+    byFd.delete(l.fd);
+    // Other threads hold the same socket: closing this duplicate alone would leave it in the epoll set.
+    libc.epollDel(epfd, l.fd);
+    libc.close(l.fd);
+  }
+  // Also those of a listener that stopped accepting before (draining).
+  if (cmd.reset) for (const c of [...conns.values()]) if (c.listener.id === cmd.listener) finish(c, true);
+}
+
+/** Forgets the routes no listener or connection uses any more (a removed service's). */
+function pruneRoutes(): void {
+  const used = new Set<number>();
+  for (const l of listeners.values()) for (const id of l.routeIds) used.add(id);
+  for (const c of conns.values()) used.add(c.route);
+  for (const id of routes.keys()) if (!used.has(id)) routes.delete(id);
 }
 
 /** Takes the commands Splicer sent; false once told to stop. */
@@ -147,46 +308,55 @@ function commands(): boolean {
   libc.drain(wakeFd);
   for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
     const cmd = m.message as SpliceCommand;
-    if (cmd.op === 'add') adopt(cmd);
-    else if (cmd.op === 'reset') {
-      const c = conns.get(cmd.id);
-      if (c) finish(c, true);
-    } else {
+    if (cmd.op === 'listen') listen(cmd);
+    else if (cmd.op === 'table') setTable(cmd);
+    else if (cmd.op === 'unlisten') unlisten(cmd);
+    else {
+      for (const l of [...listeners.values()]) unlisten({ op: 'unlisten', listener: l.id, reset: true });
       for (const c of [...conns.values()]) finish(c, true);
       return false;
     }
   }
+  pruneRoutes();
   return true;
 }
 
 function reportBytes(): void {
   const counts: number[] = [];
   for (const c of conns.values()) {
-    if (c.up.bytes === c.up.reported && c.down.bytes === c.down.reported) continue;
-    counts.push(c.id, c.up.bytes - c.up.reported, c.down.bytes - c.down.reported);
+    if (!c.up || (c.up.bytes === c.up.reported && c.down!.bytes === c.down!.reported)) continue;
+    counts.push(c.id, c.up.bytes - c.up.reported, c.down!.bytes - c.down!.reported);
     c.up.reported = c.up.bytes;
-    c.down.reported = c.down.bytes;
+    c.down!.reported = c.down!.bytes;
   }
-  if (counts.length > 0) post({ op: 'bytes', counts });
+  if (counts.length > 0) out.push({ op: 'bytes', counts });
+}
+
+function timeouts(now: number): void {
+  for (const c of [...connecting]) if (now >= c.deadline) retry(c, now);
 }
 
 const events = Buffer.alloc(256 * EPOLL_EVENT_SIZE);
 let lastReport = Date.now();
 for (let running = true; running; ) {
-  const n = libc.epollWait(epfd, events, REPORT_MS);
+  const n = libc.epollWait(epfd, events, connecting.size > 0 ? CONNECT_CHECK_MS : REPORT_MS);
+  const now = Date.now();
   for (let i = 0; i < n; i++) {
-    const { events: ev, fd } = epollEventAt(events, i);
+    const { events: ev, fd, tag } = epollEventAt(events, i);
     if (fd === wakeFd) running = commands() && running;
     else {
-      const c = byFd.get(fd);
-      if (c) progress(c, fd, ev);
+      const h = byFd.get(fd);
+      if (h instanceof Listener) acceptOn(h);
+      else if (h && tag === (fd === h.client ? h.clientTag : h.upstreamTag)) progress(h, fd, ev, now);
     }
   }
-  const now = Date.now();
+  if (connecting.size > 0) timeouts(now);
   if (now - lastReport >= REPORT_MS) {
     lastReport = now;
     reportBytes();
   }
+  // One message per turn of the loop, whatever it holds.
+  if (out.length > 0) port.postMessage(out.splice(0));
 }
 libc.close(epfd);
 port.close();

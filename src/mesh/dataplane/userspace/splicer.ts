@@ -1,25 +1,27 @@
-import type { Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { openLibc, type Libc } from '../../../../native/libc.js';
 import { errorMessage } from '../../../util/errors.js';
 import type { Logger } from '../../../util/logger.js';
+import type { SpliceCommand, SpliceReport, SpliceThreadData, ThreadTable, UpstreamReport } from './splice-protocol.js';
 
-export type SpliceCommand = { op: 'add'; id: number; client: number; upstream: number } | { op: 'reset'; id: number } | { op: 'stop' };
-export type SpliceReport = { op: 'bytes'; counts: number[] } | { op: 'closed'; id: number; bytesIn: number; bytesOut: number; reset: boolean };
-export interface SpliceThreadData {
-  wakeFd: number;
-}
-
-/** What a spliced connection tells its owner: bytes as they pass (client → backend, back), and its end. */
+/** What a connection the threads relay tells its owner: bytes as they pass (client → backend, back), and its end. */
 export interface SpliceSink {
   bytes(bytesIn: number, bytesOut: number): void;
   closed(reset: boolean): void;
 }
 
-/** A connection the splice thread relays; `reset` cuts it (both sides get a reset). */
-export interface SplicedConnection {
-  reset(): void;
+/** What owns a listening socket the threads accept on: told of each connection's backend; its sink, on the connection's first report with one. */
+export interface ListenerOwner {
+  upstream(r: UpstreamReport): SpliceSink | undefined;
+}
+
+/** A listening socket the threads accept on. */
+export interface ThreadListener {
+  /** New routes (backends) for its connections; connections not yet answered by a backend that left move. */
+  setTable(table: ThreadTable): void;
+  /** Stops accepting; its connections go on until they end, unless `reset`. */
+  close(reset: boolean): void;
 }
 
 /** One splice thread: its worker, the port its commands go through, and the eventfd that wakes it. */
@@ -30,15 +32,15 @@ interface SpliceThread {
 }
 
 /**
- * Hands established proxy connections to threads that relay them with splice(2) (splice-thread.ts):
- * the kernel moves the bytes, and no JavaScript runs per chunk. One thread per core, connections
- * spread over them in turn. A connection is handed over only while nothing is buffered in Node on
- * either side; its sockets are duplicated and Node's own closed, so from then on its thread owns the
- * connection and reports its bytes and its end.
+ * The threads of the userspace TCP proxy (splice-thread.ts), one per core: each accepts connections
+ * on every listening socket it is given (the kernel wakes one thread per connection), connects them
+ * to backends and relays their bytes with splice(2), so no JavaScript runs per connection or chunk
+ * in this thread; they report what the listeners count (backends taken and failed, bytes, ends).
  */
 export class Splicer {
-  private nextId = 1;
+  private nextListener = 1;
   private readonly sinks = new Map<number, SpliceSink>();
+  private readonly owners = new Map<number, ListenerOwner>();
   private closed = false;
 
   private constructor(
@@ -46,19 +48,20 @@ export class Splicer {
     private readonly threads: SpliceThread[],
   ) {}
 
-  /** Starts the threads; undefined (logged) where koffi or libc cannot be loaded: connections stay in Node. */
+  /** Starts the threads; undefined (logged) where koffi or libc cannot be loaded: connections are then proxied by Node. */
   static start(log: Logger, count = availableParallelism()): Splicer | undefined {
     let libc: Libc;
     try {
       libc = openLibc();
     } catch (err) {
-      log.warn({ err: errorMessage(err) }, 'splice(2) is not available; the userspace proxy relays every byte in Node');
+      log.warn({ err: errorMessage(err) }, 'splice(2) is not available; the userspace proxy accepts and relays every connection in Node');
       return undefined;
     }
-    const threads = Array.from({ length: Math.max(1, count) }, (): SpliceThread => {
+    const n = Math.max(1, count);
+    const threads = Array.from({ length: n }, (_, index): SpliceThread => {
       const wakeFd = libc.eventFd();
       const { port1, port2 } = new MessageChannel();
-      const data: SpliceThreadData & { port: MessagePort } = { wakeFd, port: port2 };
+      const data: SpliceThreadData & { port: MessagePort } = { wakeFd, index, threads: n, port: port2 };
       const worker = new Worker(new URL('./splice-thread.js', import.meta.url), { workerData: data, transferList: [port2] });
       worker.on('error', (err) => log.error({ err: errorMessage(err) }, 'a splice thread failed; its connections are lost'));
       worker.unref();
@@ -66,28 +69,31 @@ export class Splicer {
       return { worker, port: port1, wakeFd };
     });
     const splicer = new Splicer(libc, threads);
-    for (const t of threads) t.port.on('message', (r: SpliceReport) => splicer.report(r));
+    for (const t of threads) t.port.on('message', (rs: SpliceReport[]) => rs.forEach((r) => splicer.report(r)));
     return splicer;
   }
 
   /**
-   * Takes over a connection whose sockets have nothing buffered in Node (the caller checks with
-   * `quiet`); undefined when it cannot (a socket already closed), and the sockets are left as they were.
+   * Listens on `host:port` (throws as net.Server's listen would, with `code`), and has every thread
+   * accept on the socket, connect each connection to a backend of `table` and relay it: no Node
+   * socket is made for these connections.
    */
-  adopt(client: Socket, upstream: Socket, sink: SpliceSink): SplicedConnection | undefined {
-    const cfd = fdOf(client);
-    const ufd = fdOf(upstream);
-    if (this.closed || cfd === undefined || ufd === undefined) return undefined;
-    const id = this.nextId++;
-    const thread = this.threads[id % this.threads.length]!;
-    const dupC = this.libc.dup(cfd);
-    const dupU = this.libc.dup(ufd);
-    // Node's sockets close without a FIN or reset of their own: the duplicates keep the connection.
-    client.removeAllListeners().on('error', noop).destroy();
-    upstream.removeAllListeners().on('error', noop).destroy();
-    this.sinks.set(id, sink);
-    this.send(thread, { op: 'add', id, client: dupC, upstream: dupU });
-    return { reset: () => this.sinks.has(id) && this.send(thread, { op: 'reset', id }) };
+  listen(host: string, port: number, backlog: number, table: ThreadTable, connectTimeoutMs: number, owner: ListenerOwner): ThreadListener {
+    const fd = this.libc.listenTcp(host, port, backlog);
+    const listener = this.nextListener++;
+    this.owners.set(listener, owner);
+    // Each thread its own duplicate, which it closes when told to stop (the socket closes with the last).
+    for (const t of this.threads) this.send(t, { op: 'listen', listener, fd: this.libc.dup(fd), table, connectTimeoutMs });
+    this.libc.close(fd);
+    return {
+      setTable: (t) => this.threads.forEach((th) => this.send(th, { op: 'table', listener, table: t })),
+      close: (reset) => {
+        if (this.closed) return;
+        // A listener that stops accepting still owns the connections it has (draining).
+        if (reset) this.owners.delete(listener);
+        for (const t of this.threads) this.send(t, { op: 'unlisten', listener, reset });
+      },
+    };
   }
 
   /** Resets every connection the threads hold and stops them. */
@@ -116,21 +122,15 @@ export class Splicer {
       for (let i = 0; i < r.counts.length; i += 3) this.sinks.get(r.counts[i]!)?.bytes(r.counts[i + 1]!, r.counts[i + 2]!);
       return;
     }
+    if (r.op === 'upstream') {
+      const sink = this.owners.get(r.listener)?.upstream(r);
+      if (sink) this.sinks.set(r.id, sink);
+      else if (r.backend === undefined) this.sinks.delete(r.id); // refused after all: no 'closed' follows
+      return;
+    }
     const sink = this.sinks.get(r.id);
     this.sinks.delete(r.id);
     sink?.bytes(r.bytesIn, r.bytesOut);
     sink?.closed(r.reset);
   }
 }
-
-/** Whether neither socket holds bytes in Node (read and not yet passed on, or written and not yet sent). */
-export function quiet(a: Socket, b: Socket): boolean {
-  return a.readableLength === 0 && b.readableLength === 0 && a.writableLength === 0 && b.writableLength === 0;
-}
-
-function fdOf(s: Socket): number | undefined {
-  const fd = (s as unknown as { _handle?: { fd?: number } })._handle?.fd;
-  return s.destroyed || typeof fd !== 'number' || fd < 0 ? undefined : fd;
-}
-
-function noop(): void {}

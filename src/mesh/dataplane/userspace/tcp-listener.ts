@@ -1,67 +1,149 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { Logger } from '../../../util/logger.js';
+import { ANY as ANY_HOST } from './layout.js';
 import type { Route } from './route.js';
-import { quiet, type SplicedConnection, type Splicer } from './splicer.js';
+import type { ThreadTable, UpstreamReport } from './splice-protocol.js';
+import type { SpliceSink, Splicer, ThreadListener } from './splicer.js';
 
 export interface TcpProxyOptions {
   /** A connect attempt that has not completed by then is abandoned for another backend. */
   connectTimeoutMs: number;
-  /** Where established connections are handed over to be relayed by splice(2); without it Node relays every byte. */
+  /** The splice threads: they then accept, connect and relay every connection; without them, Node does. */
   splicer?: Splicer;
 }
 
-/**
- * Chunks a connection passes in Node before it is handed to the splicer: a connection that sends one
- * request and closes (the common short one) is cheaper to finish here than to hand over.
- */
-const SPLICE_AFTER_CHUNKS = 4;
+const BACKLOG = 4096;
 
-/** Finds the route of a connection by the local address it arrived at; undefined refuses it. */
-export type RouteLookup = (localAddress: string) => Route | undefined;
+/** A listener's routes by the local address its connections arrive at (layout.ts): its VIPs, `wildcard` for any other address, except other VIPs (refused). */
+export interface ListenerRoutes {
+  byLocal: ReadonlyMap<string, Route>;
+  wildcard?: Route;
+  vips: ReadonlySet<string>;
+}
 
 /**
- * A TCP proxy listener. Each accepted connection is held paused while an upstream connection is
- * made; a refused or timed-out connect is retried on another backend, so clients see a refusal
- * only when no backend answers. Then bytes are piped both ways, half-closes included.
+ * A TCP proxy listener. With the splice threads, they accept its connections, connect each to a
+ * backend and relay its bytes with splice(2) (splice-thread.ts), and tell this listener what to
+ * count. Without them (koffi or libc missing), Node does: each accepted connection is held paused
+ * while an upstream connection is made, and bytes are piped both ways, half-closes included.
+ * Either way a refused or timed-out connect, or a backend closing before any byte passed, is
+ * retried on another backend, so clients see a refusal only when no backend answers.
  */
 export class TcpListener {
-  private readonly server: Server;
+  private server?: Server;
+  private threads?: ThreadListener;
+  private host = '';
   private readonly sockets = new Set<Socket>();
-  private readonly spliced = new Set<SplicedConnection>();
+  /** Routes by id, of every table this listener had: the threads report connections by route id. */
+  private readonly byId = new Map<number, Route>();
+  /** The backend of each connection the threads accepted and connected. */
+  private readonly accepted = new Map<number, { backend: string }>();
 
   constructor(
-    private lookup: RouteLookup,
+    private routes: ListenerRoutes,
     private readonly opts: TcpProxyOptions,
     private readonly log: Logger,
   ) {
-    this.server = createServer({ pauseOnConnect: true, allowHalfOpen: true, noDelay: true }, (client) => this.accept(client));
+    this.index(routes);
   }
 
-  listen(host: string, port: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen({ host, port, backlog: 4096 }, () => {
-        this.server.off('error', reject);
+  async listen(host: string, port: number): Promise<void> {
+    this.host = host;
+    if (this.opts.splicer) {
+      this.threads = this.opts.splicer.listen(host, port, BACKLOG, this.threadTable(), this.opts.connectTimeoutMs, { upstream: (r) => this.upstream(r) });
+      return;
+    }
+    const server = (this.server = createServer({ pauseOnConnect: true, allowHalfOpen: true, noDelay: true }, (client) => this.accept(client)));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host, port, backlog: BACKLOG }, () => {
+        server.off('error', reject);
         resolve();
       });
     });
   }
 
-  setLookup(lookup: RouteLookup): void {
-    this.lookup = lookup;
+  setRoutes(routes: ListenerRoutes): void {
+    this.routes = routes;
+    this.index(routes);
+    this.threads?.setTable(this.threadTable());
   }
 
   /** Stops accepting; established connections go on until they end (draining). */
   stopAccepting(): Promise<void> {
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    this.threads?.close(false);
+    return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
   /** Stops accepting and cuts every connection. */
   async destroy(): Promise<void> {
+    this.threads?.close(true);
     const closed = this.stopAccepting();
     for (const s of this.sockets) s.destroy();
-    for (const c of this.spliced) c.reset();
     await closed;
+  }
+
+  private index(routes: ListenerRoutes): void {
+    for (const r of [...routes.byLocal.values(), ...(routes.wildcard ? [routes.wildcard] : [])]) this.byId.set(r.id, r);
+  }
+
+  private route(local: string): Route | undefined {
+    const r = this.routes;
+    return r.byLocal.get(local) ?? (r.vips.has(local) ? undefined : r.wildcard);
+  }
+
+  /** The routes as the threads take them: a listener on one address has one route, which needs no look-up by local address. */
+  private threadTable(): ThreadTable {
+    const r = this.routes;
+    const all = [...r.byLocal.values(), ...(r.wildcard ? [r.wildcard] : [])];
+    const routes = all.map((x) => x.forThreads());
+    if (this.host !== ANY_HOST) return { byLocal: [], wildcard: this.route(this.host)?.id, refused: [], routes };
+    return { byLocal: [...r.byLocal].map(([a, x]) => [a, x.id]), wildcard: r.wildcard?.id, refused: [...r.vips].filter((v) => !r.byLocal.has(v)), routes };
+  }
+
+  /** What a thread tells of a connection it accepted: counted as Node's own would be. */
+  private upstream(r: UpstreamReport): SpliceSink | undefined {
+    const route = this.byId.get(r.route);
+    if (!route) return undefined;
+    const counters = route.counters;
+    const now = Date.now();
+    if (r.first) {
+      counters.connections++;
+      counters.active++;
+    }
+    for (const f of r.failed) {
+      counters.failed++;
+      if (route.markFailed(f, now)) this.log.warn({ service: route.service, entry: route.entry, backend: `${f}:${route.port}`, task: route.taskOf(f), why: 'refused, timed out or closed before answering' }, 'backend failed before any byte passed; trying another');
+    }
+    counters.retries += r.backend === undefined ? Math.max(0, r.failed.length - 1) : r.failed.length;
+    if (r.left) counters.backend(r.left).active--;
+    if (r.backend === undefined) {
+      counters.active--;
+      this.accepted.delete(r.id);
+      this.log.warn({ service: route.service, entry: route.entry }, 'no backend accepted the connection');
+      return undefined;
+    }
+    const b = counters.backend(r.backend);
+    b.connections++;
+    b.active++;
+    const known = this.accepted.get(r.id);
+    if (known) {
+      known.backend = r.backend;
+      return undefined;
+    }
+    const conn = { backend: r.backend };
+    this.accepted.set(r.id, conn);
+    return {
+      bytes: (bytesIn, bytesOut) => {
+        counters.bytesIn += bytesIn;
+        counters.bytesOut += bytesOut;
+      },
+      closed: () => {
+        counters.active--;
+        counters.backend(conn.backend).active--;
+        this.accepted.delete(r.id);
+      },
+    };
   }
 
   private track(s: Socket): void {
@@ -72,7 +154,7 @@ export class TcpListener {
   private accept(client: Socket): void {
     this.track(client);
     client.on('error', () => client.destroy());
-    const route = client.localAddress ? this.lookup(client.localAddress) : undefined;
+    const route = client.localAddress ? this.route(client.localAddress) : undefined;
     if (!route) {
       client.resetAndDestroy();
       return;
@@ -116,7 +198,7 @@ export class TcpListener {
       perBackend.connections++;
       perBackend.active++;
       upstream.once('close', () => perBackend.active--);
-      this.relay(client, upstream, route, backend.address, perBackend, retry);
+      this.relay(client, upstream, route, backend.address, retry);
     });
   }
 
@@ -126,57 +208,30 @@ export class TcpListener {
    * (stopped or crashed after accepting): nothing of the client's was delivered, so `retry` may
    * still move the connection to another backend. After that, a reset on one side resets the
    * other, and a clean end is passed on as a half-close. A backend that leaves the table while
-   * nothing has passed is left the same way (Route.whileUnanswered). A connection that goes on
-   * past its first exchange is handed to the splicer, at a moment nothing is buffered here.
+   * nothing has passed is left the same way (Route.whileUnanswered).
    */
-  private relay(client: Socket, upstream: Socket, route: Route, backend: string, perBackend: { active: number }, retry: (why: string) => void): void {
+  private relay(client: Socket, upstream: Socket, route: Route, backend: string, retry: (why: string) => void): void {
     this.track(upstream);
     const counters = route.counters;
-    const splicer = this.opts.splicer;
     let early = true;
-    let chunks = 0;
-    let ended = false;
     const answered = () => {
       if (!early) return;
       early = false;
       unwatch();
     };
-    const handOver = () => {
-      const conn = splicer!.adopt(client, upstream, {
-        bytes: (bytesIn, bytesOut) => {
-          counters.bytesIn += bytesIn;
-          counters.bytesOut += bytesOut;
-        },
-        closed: () => {
-          counters.active--;
-          perBackend.active--;
-          this.spliced.delete(conn!);
-        },
-      });
-      if (!conn) return;
-      this.sockets.delete(client);
-      this.sockets.delete(upstream);
-      this.spliced.add(conn);
-    };
-    const passed = () => {
-      if (++chunks >= SPLICE_AFTER_CHUNKS && splicer && !ended && quiet(client, upstream)) handOver();
-    };
     const toUpstream = (chunk: Buffer) => {
       answered();
       counters.bytesIn += chunk.length;
       if (!upstream.write(chunk)) client.pause();
-      else passed();
     };
     const toClient = (chunk: Buffer) => {
       answered();
       counters.bytesOut += chunk.length;
       if (!client.write(chunk)) upstream.pause();
-      else passed();
     };
     const resumeUpstream = () => upstream.resume();
     const clientEnded = () => {
       answered();
-      ended = true;
       upstream.end();
     };
     const clientFailed = () => upstream.resetAndDestroy();
@@ -192,7 +247,6 @@ export class TcpListener {
     upstream.on('data', toClient).on('drain', () => client.resume());
     upstream.on('end', () => {
       if (early) return fail('closed before answering');
-      ended = true;
       client.end();
     });
     upstream.on('error', (err: NodeJS.ErrnoException) => (early ? fail(err.code ?? err.message) : client.resetAndDestroy()));

@@ -4,7 +4,7 @@ import type { DataPlanePlan } from '../plan.js';
 import type { EntryStats, PlanBackend, TraceAnswer, TraceTarget } from '../types.js';
 import { listenerLayout, type ListenerSpec } from './layout.js';
 import { FAILED_BACKEND_COOLDOWN_MS, Route } from './route.js';
-import { TcpListener, type RouteLookup, type TcpProxyOptions } from './tcp-listener.js';
+import { TcpListener, type ListenerRoutes, type TcpProxyOptions } from './tcp-listener.js';
 import { Splicer } from './splicer.js';
 import { UdpListener, type UdpProxyOptions } from './udp-listener.js';
 
@@ -70,11 +70,14 @@ export class UserspaceBackend implements PlanBackend {
     for (const [key, l] of this.listeners) {
       const spec = layout.listeners.get(key);
       if (!spec) dropped.push(l);
-      else if (l.tcp) l.tcp.setLookup(lookupFor(spec, routes, vips));
+      else if (l.tcp) l.tcp.setRoutes(routesFor(spec, routes, vips));
       else l.udp.setRoute(routeOf(spec, routes));
     }
     for (const l of dropped) this.listeners.delete(l.spec.key);
-    for (const l of added) this.listeners.set(l.spec.key, l);
+    for (const l of added) {
+      this.listeners.set(l.spec.key, l);
+      l.tcp?.setRoutes(routesFor(l.spec, routes, vips)); // the threads took its routes before the swap
+    }
     this.routes = routes;
     for (const l of dropped) {
       if (l.udp) l.udp.close();
@@ -125,7 +128,7 @@ export class UserspaceBackend implements PlanBackend {
     const log = this.log.child({ listen: `${spec.protocol}/${spec.host}:${spec.port}` });
     if (spec.protocol === 'tcp') {
       if (this.opts.splice) this.splicer ??= Splicer.start(this.log);
-      return { spec, tcp: new TcpListener(lookupFor(spec, routes, vips), { connectTimeoutMs: this.opts.connectTimeoutMs, splicer: this.splicer }, log) };
+      return { spec, tcp: new TcpListener(routesFor(spec, routes, vips), { connectTimeoutMs: this.opts.connectTimeoutMs, splicer: this.splicer }, log) };
     }
     return { spec, udp: new UdpListener(routeOf(spec, routes), this.opts, log) };
   }
@@ -142,12 +145,11 @@ export class UserspaceBackend implements PlanBackend {
 }
 
 /** A TCP listener's routes by local address; a VIP without a route on this port is refused, not taken for the published port. */
-function lookupFor(spec: ListenerSpec, routes: ReadonlyMap<string, Route>, vips: ReadonlySet<string>): RouteLookup {
+function routesFor(spec: ListenerSpec, routes: ReadonlyMap<string, Route>, vips: ReadonlySet<string>): ListenerRoutes {
+  const byLocal = new Map<string, Route>();
+  for (const [local, key] of spec.routes) if (local !== '*') byLocal.set(local, routes.get(key)!);
   const wildcard = spec.routes.get('*');
-  return (local) => {
-    const key = spec.routes.get(local) ?? (vips.has(local) ? undefined : wildcard);
-    return key === undefined ? undefined : routes.get(key);
-  };
+  return { byLocal, wildcard: wildcard === undefined ? undefined : routes.get(wildcard), vips };
 }
 
 /** A UDP socket has one route (it cannot see the local address of a datagram; see layout.ts). */

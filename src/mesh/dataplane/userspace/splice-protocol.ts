@@ -1,0 +1,51 @@
+// What Splicer (main thread) and the splice threads tell each other.
+
+/** A route as the splice threads see it: its backends' addresses and port, and the round-robin turn shared with every thread (Route.turn). */
+export interface ThreadRoute {
+  id: number;
+  port: number;
+  backends: string[];
+  turn: Int32Array;
+}
+
+/** Where a listener's connections go by the local address they arrived at (layout.ts); a `refused` address (a VIP without a route here) gets a reset. */
+export interface ThreadTable {
+  byLocal: [string, number][];
+  wildcard?: number;
+  refused: string[];
+  routes: ThreadRoute[];
+}
+
+export type SpliceCommand =
+  /** Accept on `fd` (this thread's duplicate of the listening socket): connect to a backend, retry others, relay. */
+  | { op: 'listen'; listener: number; fd: number; table: ThreadTable; connectTimeoutMs: number }
+  | { op: 'table'; listener: number; table: ThreadTable }
+  /** Stop accepting on a listener; `reset` also cuts its connections, else they go on until they end. */
+  | { op: 'unlisten'; listener: number; reset: boolean }
+  | { op: 'stop' };
+
+/**
+ * A connection accepted by a thread got a backend (`backend`), or none answered (the client was
+ * reset). `first`: its first report (it counts as a connection). `failed`: backends that refused,
+ * timed out or closed before a byte passed, since the last report. `left`: the backend it had
+ * before, which closed before a byte passed or left the table.
+ */
+export interface UpstreamReport {
+  op: 'upstream';
+  id: number;
+  listener: number;
+  route: number;
+  first: boolean;
+  backend?: string;
+  failed: string[];
+  left?: string;
+}
+
+export type SpliceReport = { op: 'bytes'; counts: number[] } | { op: 'closed'; id: number; bytesIn: number; bytesOut: number; reset: boolean } | UpstreamReport;
+
+export interface SpliceThreadData {
+  wakeFd: number;
+  /** Connections of thread `index` get ids n × threads + index. */
+  index: number;
+  threads: number;
+}
