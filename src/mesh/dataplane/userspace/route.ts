@@ -33,6 +33,7 @@ export class Route {
   /** The round-robin position (mod the backend count), shared with the splice threads that pick backends for the connections they accept. */
   readonly turn = new Int32Array(new SharedArrayBuffer(4));
   private backends: Backend[] = [];
+  private threadView?: ThreadRoute;
   private readonly failedAt = new Map<string, number>();
   readonly counters = new RouteCounters();
   /** Connections to a backend that have exchanged no byte yet, by backend address: see whileUnanswered. */
@@ -51,8 +52,9 @@ export class Route {
   }
 
   /** The route as the splice threads take it. */
+  /** The route as the splice threads take it; the same object until its backends change. */
   forThreads(): ThreadRoute {
-    return { id: this.id, port: this.port, backends: this.backends.map((b) => b.address), turn: this.turn };
+    return (this.threadView ??= { id: this.id, port: this.port, backends: this.backends.map((b) => b.address), turn: this.turn });
   }
 
   has(address: string): boolean {
@@ -60,7 +62,10 @@ export class Route {
   }
 
   setBackends(backends: readonly Backend[]): void {
+    const same = backends.length === this.backends.length && backends.every((b, i) => b.address === this.backends[i]!.address && b.taskId === this.backends[i]!.taskId);
+    if (same) return;
     this.backends = [...backends];
+    this.threadView = undefined;
     const live = new Set(backends.map((b) => b.address));
     for (const a of this.failedAt.keys()) if (!live.has(a)) this.failedAt.delete(a);
     for (const [a, gone] of this.unanswered) {

@@ -32,6 +32,8 @@ export interface ListenerRoutes {
 export class TcpListener {
   private server?: Server;
   private threads?: ThreadListener;
+  /** The table the threads have. */
+  private sent?: ThreadTable;
   private host = '';
   private readonly sockets = new Set<Socket>();
   /** Routes by id, of every table this listener had: the threads report connections by route id. */
@@ -50,7 +52,8 @@ export class TcpListener {
   async listen(host: string, port: number): Promise<void> {
     this.host = host;
     if (this.opts.splicer) {
-      this.threads = this.opts.splicer.listen(host, port, BACKLOG, this.threadTable(), this.opts.connectTimeoutMs, { upstream: (r) => this.upstream(r) });
+      this.sent = this.threadTable();
+      this.threads = this.opts.splicer.listen(host, port, BACKLOG, this.sent, this.opts.connectTimeoutMs, { upstream: (r) => this.upstream(r) });
       return;
     }
     const server = (this.server = createServer({ pauseOnConnect: true, allowHalfOpen: true, noDelay: true }, (client) => this.accept(client)));
@@ -66,7 +69,12 @@ export class TcpListener {
   setRoutes(routes: ListenerRoutes): void {
     this.routes = routes;
     this.index(routes);
-    this.threads?.setTable(this.threadTable());
+    if (!this.threads) return;
+    // Most tables change a few services: the others' listeners send nothing.
+    const table = this.threadTable();
+    if (sameTable(table, this.sent)) return;
+    this.sent = table;
+    this.threads.setTable(table);
   }
 
   /** Stops accepting; established connections go on until they end (draining). */
@@ -254,4 +262,10 @@ export class TcpListener {
     upstream.once('close', () => unwatch());
     client.resume();
   }
+}
+
+/** Whether two tables hold the same routes (the same objects: Route.forThreads keeps one until its backends change) and the same look-up. */
+function sameTable(a: ThreadTable, b: ThreadTable | undefined): boolean {
+  if (!b || a.wildcard !== b.wildcard || a.routes.length !== b.routes.length || a.routes.some((r, i) => r !== b.routes[i])) return false;
+  return JSON.stringify([a.byLocal, a.refused]) === JSON.stringify([b.byLocal, b.refused]);
 }
