@@ -5,7 +5,7 @@ import { errorMessage } from '../util/errors.js';
 import type { NodeObject, TaskObject, TaskStatus } from '../cluster/types.js';
 import type { EndpointTable, ServiceEndpoint } from '../cluster/endpoints/types.js';
 import { RpcClient, withClusterPort } from '../cluster/rpc/client.js';
-import { DISPATCHER_SERVICE, NOT_THE_LEADER, type HeartbeatRequest, type SessionCA, type SessionMessage, type StatusUpdate } from '../cluster/rpc/services.js';
+import { DISPATCHER_SERVICE, leaderNamedIn, NOT_THE_LEADER, type HeartbeatRequest, type SessionCA, type SessionMessage, type StatusUpdate } from '../cluster/rpc/services.js';
 import { clusterClientCredentials, type NodeCredentials } from '../cluster/rpc/tls.js';
 import type { AgentControlPlane } from './control-plane.js';
 
@@ -160,12 +160,19 @@ export class RemoteControlPlane implements AgentControlPlane {
   private lost(addr: string, why: string): void {
     if (this.stopped || this.reconnectTimer) return;
     this.o.log.warn({ manager: addr, why }, 'session with the managers lost; reconnecting');
-    this.next++;
+    this.next = this.nextManager(why);
     this.dropStream();
     this.reconnectTimer = this.o.clock.setTimeout(() => {
       this.reconnectTimer = undefined;
       this.connect();
     }, this.nextRetryMs(why));
+  }
+
+  /** The leader a refusal named, if this host knows it as a manager; else the next manager in turn. */
+  private nextManager(why: string): number {
+    const named = leaderNamedIn(why);
+    const at = named === undefined ? -1 : this.o.managers().map(withClusterPort).indexOf(withClusterPort(named));
+    return at >= 0 ? at : this.next + 1;
   }
 
   /** Soon after a refusal by a manager that is not the leader, unless a whole round of them refused (an election under way). */

@@ -259,7 +259,7 @@ export class SwarmNode {
     for (const p of peers) if (p.id !== this.state.nodeId) transport.setPeer(p.id, p.addr);
     const { forceNewCluster, unlockKey } = opts;
     const store = await openRaftStore({ dir: join(swarmDir(dataDir), 'raft'), nodeId: this.state.nodeId, bootstrap, forceNewCluster, unlockKey, transport, clock, log });
-    const dispatcher = new Dispatcher({ store, log: log.child({ component: 'dispatcher' }), clock, caCertPem: () => this.trustPem(), isLeader: () => store.isLeader() });
+    const dispatcher = new Dispatcher({ store, log: log.child({ component: 'dispatcher' }), clock, caCertPem: () => this.trustPem(), isLeader: () => store.isLeader(), leader: () => store.leader() });
     register(CA_SERVICE, caService({ store, log: log.child({ component: 'ca' }), addManager: (id, addr) => store.addMember(id, addr), identity: () => this.credentials }));
     register(DISPATCHER_SERVICE, dispatcher.service());
     const unfollowKey = followUnlockKey(store, unlockKey, log.child({ component: 'autolock' }));

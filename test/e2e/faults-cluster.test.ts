@@ -8,7 +8,7 @@ import { LabSuite } from './faults/lab-suite.js';
 import type { ShoaldInHost } from './shoald-harness.js';
 import { acknowledged, assertNoDuplicates, assertNothingLost, waitTablesConverged } from './faults/cluster-checks.js';
 import { lastFailureAfter, startLoad, unexplainedFailures, type FaultWindow, type LoadResultRequests, type LoadSummary } from './faults/load.js';
-import { lostHostDropped, runsTaskOf } from './faults/mesh-window.js';
+import { lostHostDropped, markedDownSince, runsTaskOf } from './faults/mesh-window.js';
 
 // Faults on a live cluster: three managers (so one can be lost with quorum kept) and a worker, a
 // service serving a bounded client load (20 requests/s, 3 s timeout, never through the faulted
@@ -195,6 +195,8 @@ test('the leader partitioned away for 30 s: a new leader, no write admitted on t
   const last = lastFailureAfter(counts.requests, [cutAt]);
   note(`leader ${cut} partitioned ${PARTITION_MS / 1000} s`, counts, `; the last failed request was sent ${last} ms after the cut; failover ${failoverMs} ms; Down after ${downSeenAt - cutAt} ms, its tasks out of every mesh after ${droppedAt - cutAt} ms${served ? '' : ' (it ran no task of web)'}; all Ready ${rejoinMs} ms after healing, its copy of the store caught up ${catchUpMs} ms later; a write on the cut-off side ${lonely.code === 0 ? 'was accepted' : 'failed'}`);
   assert.notEqual(lonely.code, 0, 'a manager without quorum must not acknowledge a write');
+  // Not the cut-off side's view: a leader cut off may try to mark the others down before it steps down, but cannot commit it.
+  assert.deepEqual(markedDownSince(suite.hosts, others(cut), cutAt), [cut], 'only the cut-off host was marked down');
   assert.ok(failoverMs < 15_000, `failover took ${failoverMs} ms`);
   assertWithinPromise(`leader ${cut} partitioned`, counts.requests, [{ at: cutAt, ...(served ? { lostUntil: droppedAt } : {}) }]);
 }));
@@ -226,6 +228,7 @@ test('a worker host lost for 10 s and coming back: its tasks replaced, none run 
   await checkInvariants('h1');
   const window = lastFailureAfter(counts.requests, [lostAt]);
   note('worker h4 lost 10 s', counts, `; the last failed request was sent ${window} ms after the loss; Down after ${downMs} ms, its tasks out of every mesh after ${droppedAt - lostAt} ms${served ? '' : ' (it ran no task of web)'}, running elsewhere after ${replacedMs} ms`);
+  assert.deepEqual(markedDownSince(suite.hosts, others('h4'), lostAt), ['h4'], 'only the lost host was marked down');
   assertWithinPromise('worker h4 lost', counts.requests, [{ at: lostAt, ...(served ? { lostUntil: droppedAt } : {}) }]);
 }));
 

@@ -54,6 +54,7 @@ export class SimCluster {
     size: number,
     readonly faults: Faults = defaultFaults,
     grown = false,
+    private readonly commitTimeoutMs = 600,
   ) {
     this.rng = new Prng(seed);
     this.net = new MemoryNetwork((from, to, deliver) => this.deliver(from, to, deliver));
@@ -91,7 +92,7 @@ export class SimCluster {
       schedule: (fn) => this.clock.setTimeout(fn, 0),
       snapshotEvery: 40,
       keepEntries: 5,
-      commitTimeoutMs: 600,
+      commitTimeoutMs: this.commitTimeoutMs,
     });
     store.node.on('fatal', () => this.crash(id, 'torn write'));
     n.store = store;
@@ -134,6 +135,12 @@ export class SimCluster {
       this.cut.add(`${other}→${id}`);
     }
     this.events.push(`${this.clock.now()} isolate ${id}`);
+  }
+
+  /** Drops what `from` sends to `to` (one way) until heal(). */
+  cutLink(from: NodeId, to: NodeId): void {
+    this.cut.add(`${from}→${to}`);
+    this.events.push(`${this.clock.now()} cut ${from}→${to}`);
   }
 
   /** Splits the members in two random groups. */

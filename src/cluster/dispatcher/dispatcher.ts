@@ -7,7 +7,7 @@ import { GOODBYE_MESSAGE, deriveEndpointTable } from '../endpoints/derive.js';
 import { unary } from '../rpc/cluster-server.js';
 import { RpcError, failStream } from '../rpc/rpc-error.js';
 import { callerIdentity } from '../rpc/tls.js';
-import { NOT_THE_LEADER, type HeartbeatRequest, type SessionMessage, type StatusUpdate } from '../rpc/services.js';
+import { notTheLeader, type HeartbeatRequest, type SessionMessage, type StatusUpdate } from '../rpc/services.js';
 import { managerAddresses } from '../membership/ca-service.js';
 import { applyTaskStatus } from './task-status.js';
 import { SessionState } from './session-state.js';
@@ -24,8 +24,10 @@ export interface DispatcherOptions {
   log: Logger;
   clock: Clock;
   caCertPem: () => string;
-  /** Only the leader dispatches; other managers send hosts on to the next manager. */
+  /** Only the leader dispatches; other managers send hosts on to the leader, if they know it. */
   isLeader: () => boolean;
+  /** The leader's node ID, as this manager knows it. */
+  leader: () => string | undefined;
 }
 
 interface Session {
@@ -101,9 +103,15 @@ export class Dispatcher {
   /** The calling host, if this manager dispatches now. */
   private caller(call: Parameters<typeof callerIdentity>[0]): string {
     const { nodeId } = callerIdentity(call, this.o.caCertPem());
-    if (!this.active || !this.o.isLeader()) throw new RpcError(status.UNAVAILABLE, NOT_THE_LEADER);
+    if (!this.active || !this.o.isLeader()) throw new RpcError(status.UNAVAILABLE, notTheLeader(this.leaderAddr()));
     this.knownNode(nodeId);
     return nodeId;
+  }
+
+  /** The leader's cluster address, when it is another manager this one knows. */
+  private leaderAddr(): string | undefined {
+    const lead = this.o.leader();
+    return lead ? managerAddresses(this.o.store).find((m) => m.nodeId === lead)?.addr : undefined;
   }
 
   private heartbeatPeriodMs(): number {

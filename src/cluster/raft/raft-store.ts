@@ -221,31 +221,74 @@ export class RaftStore implements Store {
   // ---- writes ------------------------------------------------------------------------------
 
   private async runUpdate<R>(fn: (tx: WriteTx) => R): Promise<R> {
-    for (let attempt = 1; ; attempt++) {
-      if (this.closed) throw closedError();
-      // A member just elected leads before its first entry is applied: it then waits, it does not forward to itself.
-      await this.waitFor(() => this.isWritableLeader() || (this.leader() !== undefined && this.leader() !== this.opts.id), 'a leader');
-      if (this.isWritableLeader()) return this.proposeLocal(fn);
-      const tx = new Transaction(this.state.reader(), this.state.index, () => this.timestamp());
-      const result = fn(tx);
-      const changes = tx.changes();
-      if (changes.length === 0) return result;
-      const cmd = this.command(tx);
-      this.forwarded.set(cmd.id, false);
-      try {
-        const reply = await this.forward(cmd);
+    // Every command this write sent, with what `fn` returned for it: the one that lands is the write.
+    const sent = new Map<string, R>();
+    try {
+      for (let attempt = 1; ; attempt++) {
+        if (this.closed) throw closedError();
+        // A member just elected leads before its first entry is applied: it then waits, it does not forward to itself.
+        await this.waitFor(() => this.isWritableLeader() || (this.leader() !== undefined && this.leader() !== this.opts.id), 'a leader');
+        const landed = this.landed(sent);
+        if (landed) return landed.result;
+        if (this.isWritableLeader()) return await this.proposeLocal(fn);
+        const tx = new Transaction(this.state.reader(), this.state.index, () => this.timestamp());
+        const result = fn(tx);
+        if (tx.changes().length === 0) return result;
+        const cmd = this.command(tx);
+        sent.set(cmd.id, result);
+        this.forwarded.set(cmd.id, false);
+        const reply = await this.forwardWhileLeading(cmd);
+        if (reply === 'leader changed') {
+          // The leader it went to may have committed it or not: that is known once this member applied
+          // an entry of the next leader's term (anything committed before is then applied here).
+          this.opts.log.debug({ node: this.opts.id }, 'leadership changed while a forwarded write waited; settling it with the next leader');
+          await this.waitFor(() => this.appliedCurrentTerm(), 'the next leader\'s first entry');
+          continue;
+        }
         if ('index' in reply) {
           await this.waitFor(() => this.state.index >= reply.index, 'applying the write here');
           return result;
         }
-        if (attempt === FORWARD_TRIES) throw new ShoalError('conflict', `update conflicted ${attempt} times: ${reply.conflict}`);
+        if (attempt >= FORWARD_TRIES) throw new ShoalError('conflict', `update conflicted ${attempt} times: ${reply.conflict}`);
         this.opts.log.debug({ node: this.opts.id, conflict: reply.conflict }, 'forwarded write conflicted; catching up and running it again');
+        // A copy of the request delivered twice conflicts with the first copy's own write: that one counts (checked above).
         await this.waitFor(() => this.state.index >= reply.latest, 'catching up with the leader');
-        // A copy of the request delivered twice conflicts with the first copy's own write: that one counts.
-        if (this.forwarded.get(cmd.id)) return result;
-      } finally {
-        this.forwarded.delete(cmd.id);
       }
+    } finally {
+      for (const id of sent.keys()) this.forwarded.delete(id);
+    }
+  }
+
+  /** The command of `sent` that was applied here, if one was. */
+  private landed<R>(sent: Map<string, R>): { result: R } | undefined {
+    for (const [id, result] of sent) if (this.forwarded.get(id)) return { result };
+    return undefined;
+  }
+
+  /** Whether the last entry applied here is of the current term: all that was committed before it is applied too. */
+  private appliedCurrentTerm(): boolean {
+    return this.node.core.log.term(this.state.index) === this.node.core.term;
+  }
+
+  /**
+   * Forwards `cmd` to the leader; gives up waiting for its answer once another member leads (a
+   * later term): a leader cut off from the others never answers, and this member's writes must not
+   * wait behind it for the whole commit timeout.
+   */
+  private async forwardWhileLeading(cmd: Command): Promise<ForwardReply | 'leader changed'> {
+    const lead = this.leader();
+    let wake!: () => void;
+    const changed = new Promise<'leader changed'>((resolve) => {
+      wake = () => {
+        const now = this.leader();
+        if (now !== undefined && now !== lead) resolve('leader changed');
+      };
+      this.wakeups.add(wake);
+    });
+    try {
+      return await Promise.race([this.forward(cmd), changed]);
+    } finally {
+      this.wakeups.delete(wake);
     }
   }
 

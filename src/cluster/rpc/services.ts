@@ -10,6 +10,16 @@ export const DISPATCHER_SERVICE = jsonService('shoal.Dispatcher', ['Heartbeat', 
 /** How a manager that is not the leader refuses a host's session (the host then tries the next manager at once). */
 export const NOT_THE_LEADER = 'this manager is not the leader: try another manager';
 
+/** The refusal, naming the leader's cluster address when this manager knows it: the host goes there next. */
+export function notTheLeader(leaderAddr: string | undefined): string {
+  return leaderAddr ? `${NOT_THE_LEADER} (the leader is at ${leaderAddr})` : NOT_THE_LEADER;
+}
+
+/** The leader's address a refusal named, if it named one. */
+export function leaderNamedIn(refusal: string): string | undefined {
+  return /\(the leader is at ([^)\s]+)\)/.exec(refusal)?.[1];
+}
+
 export interface IssueRequest {
   /** Absent when renewing with a valid certificate. */
   token?: string;
