@@ -58,6 +58,8 @@ export class Dispatcher {
   private unwatch?: () => void;
   private pushScheduled = false;
   private livenessTimer?: TimerHandle;
+  /** The last liveness round was skipped for coming late: the next one runs however late. */
+  private skippedLate = false;
   /** Hosts get a full grace period from when this manager started dispatching. */
   private startedAt = 0;
   private active = false;
@@ -285,11 +287,20 @@ export class Dispatcher {
     }, inMs + 1);
   }
 
-  /** Marks hosts down that missed their heartbeats; runs every half period. */
+  /**
+   * Marks hosts down that missed their heartbeats; runs every half period. A round that comes over
+   * half a period late is skipped once: this process was stalled (GC, a starved machine), and the
+   * heartbeats that arrived meanwhile may still wait unread in its sockets.
+   */
   private scheduleLiveness(): void {
     const period = this.heartbeatPeriodMs();
+    const due = this.o.clock.now() + period / 2;
     this.livenessTimer = this.o.clock.setTimeout(() => {
-      this.checkLiveness(period)
+      const lateMs = this.o.clock.now() - due;
+      const skip = lateMs > period / 2 && !this.skippedLate;
+      this.skippedLate = skip;
+      if (skip) this.o.log.warn({ lateMs }, 'liveness check came late (this manager was stalled): hosts are judged at the next one, after their waiting heartbeats');
+      (skip ? Promise.resolve() : this.checkLiveness(period))
         .catch((err) => this.o.log.error({ err }, 'checking node liveness failed'))
         .finally(() => this.active && this.scheduleLiveness());
     }, period / 2);
