@@ -62,7 +62,8 @@ export class SimCluster {
     const entries = bootstrapEntries((grown ? ids.slice(0, 1) : ids).map((id) => ({ node: id, context: id })));
     for (const id of ids) {
       const storage = new MemoryStorage();
-      if (id === ids[0] || !grown) storage.save({ term: 1, vote: '', commit: entries.length }, entries);
+      if (id === ids[0] || !grown) void storage.save({ term: 1, vote: '', commit: entries.length }, entries);
+      storage.syncDelay = (synced) => this.clock.setTimeout(synced, this.rng.int(0, 2));
       this.nodes.set(id, { id, storage });
     }
   }
@@ -122,7 +123,8 @@ export class SimCluster {
   crash(id: NodeId, why = 'crash'): void {
     const n = this.nodes.get(id)!;
     if (!n.store) return;
-    n.store.node.stop();
+    void n.store.node.stop();
+    n.storage.crash();
     this.net.detach(id);
     n.store = undefined;
     this.events.push(`${this.clock.now()} ${why} ${id}`);

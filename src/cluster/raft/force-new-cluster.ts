@@ -7,7 +7,7 @@ import type { RaftStorage } from './storage/types.js';
  * Everything in its log counts as committed (it is the best copy left), and a removal of every
  * other member is appended and committed, so on start it elects itself (as etcd does).
  */
-export function forceNewCluster(storage: RaftStorage, self: NodeId): NodeId[] {
+export async function forceNewCluster(storage: RaftStorage, self: NodeId): Promise<NodeId[]> {
   const { hardState, snapshot, entries } = storage.load();
   const members = new Set<NodeId>([...(snapshot?.meta.conf.voters ?? []), ...(snapshot?.meta.conf.learners ?? [])]);
   for (const e of entries) {
@@ -21,6 +21,6 @@ export function forceNewCluster(storage: RaftStorage, self: NodeId): NodeId[] {
   let index = last?.index ?? snapshot?.meta.index ?? 0;
   const term = Math.max(hardState.term, last?.term ?? 0, snapshot?.meta.term ?? 0, 1);
   const removals: Entry[] = others.map((node) => ({ term, index: ++index, type: 'conf', data: encodeConfChange({ type: 'removeNode', node }) }));
-  storage.save({ term, vote: hardState.vote, commit: index }, removals);
+  await storage.save({ term, vote: hardState.vote, commit: index }, removals);
   return others;
 }

@@ -46,10 +46,10 @@ export async function openRaftStore(o: OpenRaftStoreOptions): Promise<RaftStore>
     const fresh = hardState.term === 0 && entries.length === 0 && !snapshot;
     if (fresh && o.bootstrap?.length) {
       const entries = bootstrapEntries(o.bootstrap.map((m) => ({ node: m.id, context: m.addr })));
-      storage.save({ term: 1, vote: '', commit: entries.length }, entries);
+      await storage.save({ term: 1, vote: '', commit: entries.length }, entries);
     }
     if (o.forceNewCluster) {
-      const removed = forceNewCluster(storage, o.nodeId);
+      const removed = await forceNewCluster(storage, o.nodeId);
       log.warn({ removed }, 'forcing a new cluster: this manager keeps its state and is now the only member');
     }
   } catch (err) {

@@ -147,7 +147,7 @@ export class RaftStore implements Store {
     if (this.closed) return;
     this.closed = true;
     await this.queue;
-    this.node.stop();
+    await this.node.stop();
     await this.opts.transport.close();
     this.opts.storage.close();
     this.failAll(closedError());

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, closeSync, rmSync, readFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { connect, type ClientHttp2Session } from 'node:http2';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -38,7 +38,8 @@ export interface MemberStatus {
 /** Raft members as separate processes on loopback, each with its own data directory; `destroy` kills and removes all. */
 export class MemberCluster {
   readonly members: Member[] = [];
-  private readonly agent = new Agent({ keepAlive: true });
+  /** One HTTP/2 session per member (etcd's client in the bench has one too), opened on first use. */
+  private readonly sessions = new Map<string, ClientHttp2Session>();
   private readonly root = mkdtempSync(join(tmpdir(), 'shoal-raft-procs-'));
 
   static async create(size: number, env: NodeJS.ProcessEnv = {}): Promise<MemberCluster> {
@@ -77,22 +78,38 @@ export class MemberCluster {
     await exited;
   }
 
-  /** One request to a member's HTTP interface, on a kept-alive connection (cheaper for the client than fetch, which matters in the bench). */
+  private session(id: string): ClientHttp2Session {
+    let s = this.sessions.get(id);
+    if (s && !s.closed && !s.destroyed) return s;
+    s = connect(`http://127.0.0.1:${this.member(id).httpPort}`);
+    const opened = s;
+    opened.on('error', () => undefined);
+    opened.on('close', () => this.sessions.get(id) === opened && this.sessions.delete(id));
+    this.sessions.set(id, opened);
+    return opened;
+  }
+
+  /** One request to a member's HTTP/2 interface (a fresh session after a member restarts). */
   call(id: string, path: string): Promise<{ status: number; body: Record<string, unknown> }> {
     return new Promise((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: this.member(id).httpPort, path, method: path.startsWith('/write') ? 'POST' : 'GET', agent: this.agent, timeout: 8000 }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (b: Buffer) => chunks.push(b));
-        res.on('end', () => {
-          try {
-            resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> });
-          } catch (err) {
-            reject(err instanceof Error ? err : new Error(String(err)));
-          }
-        });
-        res.on('error', reject);
+      const session = this.session(id);
+      const req = session.request({ ':method': path.startsWith('/write') ? 'POST' : 'GET', ':path': path });
+      let status = 0;
+      const chunks: Buffer[] = [];
+      req.setTimeout(8000, () => {
+        req.close();
+        session.destroy();
+        reject(new Error(`${path} on ${id}: no answer within 8 s`));
       });
-      req.on('timeout', () => req.destroy(new Error(`${path} on ${id}: no answer within 8 s`)));
+      req.on('response', (h) => (status = Number(h[':status'])));
+      req.on('data', (b: Buffer) => chunks.push(b));
+      req.on('end', () => {
+        try {
+          resolve({ status, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> });
+        } catch (err) {
+          reject(err instanceof Error ? err : new Error(String(err)));
+        }
+      });
       req.on('error', reject);
       req.end();
     });
@@ -126,7 +143,7 @@ export class MemberCluster {
       if (m.proc) m.proc.kill('SIGCONT');
       await this.kill(m.id);
     }
-    this.agent.destroy();
+    for (const s of this.sessions.values()) s.destroy();
     rmSync(this.root, { recursive: true, force: true });
   }
 }

@@ -1,7 +1,8 @@
 // One Raft member as its own process, for the real-process test and the bench:
 //   node member-main.js <id> <dir> <raft port> <http port> <peers JSON [{id, addr}]>
-// It serves a tiny HTTP interface: POST /write?key&value, GET /read?key (linearizable), GET /status.
-import { createServer } from 'node:http';
+// It serves a tiny HTTP/2 interface (cleartext, as etcd's gRPC clients speak it): POST /write?key&value,
+// GET /read?key (linearizable), GET /status.
+import { createServer } from 'node:http2';
 import { openRaftStore } from '../../../src/cluster/raft/open.js';
 import { systemClock } from '../../../src/util/clock.js';
 import { createLogger } from '../../../src/util/logger.js';
@@ -29,13 +30,16 @@ const secret = (key: string, value: string, prev?: SecretObject): SecretObject =
   Spec: { Name: key, Labels: { v: value } },
 });
 
-const server = createServer((req, res) => {
-  const url = new URL(req.url ?? '/', 'http://x');
+const server = createServer();
+server.on('stream', (stream, headers) => {
+  const url = new URL(headers[':path'] ?? '/', 'http://x');
   const key = url.searchParams.get('key') ?? '';
   const reply = (status: number, body: unknown): void => {
-    res.writeHead(status, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(body));
+    if (stream.closed) return;
+    stream.respond({ ':status': status, 'content-type': 'application/json' });
+    stream.end(JSON.stringify(body));
   };
+  stream.on('error', () => undefined);
   const run = async (): Promise<unknown> => {
     if (url.pathname === '/status') return { ...store.status(), members: store.members() };
     if (url.pathname === '/read') {

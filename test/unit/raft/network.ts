@@ -92,7 +92,7 @@ export class TestNetwork {
         out.push(...rd.messages);
         core.advance(rd);
       }
-      if (out.length === 0) return;
+      if (out.length === 0 && ![...this.nodes.values()].some((c) => c.hasReady())) return;
       for (const m of out) this.deliver(m);
     }
     throw new Error('network did not settle');

@@ -110,7 +110,7 @@ test('flow control: at most maxInflight appends go out to a silent follower', ()
   for (let i = 0; i < 10; i++) {
     a.propose(String(i));
     appsToB += a.ready().messages.filter((m) => m.type === 'app' && m.to === 'b').length;
-    a.advance({ entries: [], committed: [], messages: [], readStates: [] });
+    a.advance({ sendNow: false, entries: [], committed: [], messages: [], readStates: [] });
   }
   assert.equal(appsToB, 3);
   assert.equal(a.status().progress['b']!.state, 'replicate');

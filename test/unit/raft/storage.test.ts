@@ -27,10 +27,25 @@ const open = (dir: string, extra: Partial<Parameters<typeof FileStorage.open>[0]
 const segments = (dir: string): string[] => readdirSync(join(dir, 'wal')).sort();
 const lastSegment = (dir: string): string => join(dir, 'wal', segments(dir).at(-1)!);
 
-test('entries and hard state come back after a restart; an overwrite replaces the suffix', withDir((dir) => {
+/** Reopened after a crash that lost entry 4: entries 1–3 are there, and entry 4 is written again. */
+async function rewriteFourth(dir: string, afterOpen = (): void => undefined): Promise<void> {
+  const st = open(dir);
+  assert.deepEqual(st.load().entries.map((x) => x.index), [1, 2, 3]);
+  afterOpen();
+  await st.save(undefined, [e(4, 1, 'again')]);
+  st.close();
+}
+
+function assertRewritten(dir: string): void {
+  const st = open(dir);
+  assert.deepEqual(st.load().entries.map((x) => x.data), ['d1', 'd2', 'd3', 'again']);
+  st.close();
+}
+
+test('entries and hard state come back after a restart; an overwrite replaces the suffix', withDir(async (dir) => {
   const s = open(dir);
-  s.save({ term: 1, vote: 'a', commit: 0 }, range(1, 5, 1));
-  s.save({ term: 2, vote: 'b', commit: 3 }, [e(4, 2, 'new4')]);
+  await s.save({ term: 1, vote: 'a', commit: 0 }, range(1, 5, 1));
+  await s.save({ term: 2, vote: 'b', commit: 3 }, [e(4, 2, 'new4')]);
   s.close();
   const { hardState, entries, snapshot } = open(dir).load();
   assert.deepEqual(hardState, { term: 2, vote: 'b', commit: 3 });
@@ -38,30 +53,38 @@ test('entries and hard state come back after a restart; an overwrite replaces th
   assert.deepEqual(entries.map((x) => [x.index, x.term, x.data]), [[1, 1, 'd1'], [2, 1, 'd2'], [3, 1, 'd3'], [4, 2, 'new4']]);
 }));
 
-test('a torn tail (a write cut by a crash before fsync returned) is cut off; what was acknowledged stays', withDir((dir) => {
+test('a torn tail (a write cut by a crash before fsync returned) is cut off; what was acknowledged stays', withDir(async (dir) => {
   const s = open(dir);
-  s.save({ term: 1, vote: 'a', commit: 2 }, range(1, 3, 1));
-  s.save(undefined, range(4, 6, 1));
+  await s.save({ term: 1, vote: 'a', commit: 2 }, range(1, 3, 1));
+  await s.save(undefined, range(4, 6, 1));
   s.close();
   const path = lastSegment(dir);
   const full = statSync(path).size;
   // the last write reached the disk only in part
   truncateSync(path, full - 7);
-  let st = open(dir);
-  assert.deepEqual(st.load().entries.map((x) => x.index), [1, 2, 3]);
-  st.save(undefined, [e(4, 1, 'again')]);
-  st.close();
+  await rewriteFourth(dir);
   // garbage after the last record (a length header and nothing behind it)
   appendFileSync(path, Buffer.from([0xff, 0x00, 0x00, 0x00, 0x12]));
-  st = open(dir);
-  assert.deepEqual(st.load().entries.map((x) => x.data), ['d1', 'd2', 'd3', 'again']);
-  st.close();
+  assertRewritten(dir);
 }));
 
-test('a flipped byte in the last record is detected by its checksum and that record dropped', withDir((dir) => {
+test('a crash leaves the zeroed space after the records: it ends the log and is cut off before writing goes on', withDir(async (dir) => {
   const s = open(dir);
-  s.save({ term: 1, vote: 'a', commit: 0 }, range(1, 2, 1));
-  s.save(undefined, range(3, 4, 1));
+  await s.save({ term: 1, vote: 'a', commit: 0 }, range(1, 3, 1));
+  const atCrash = readFileSync(lastSegment(dir)); // the file as a crash would leave it: no close trimmed it
+  await s.save(undefined, [e(4, 1)]);
+  s.close();
+  const records = statSync(lastSegment(dir)).size;
+  assert.ok(atCrash.length > records, 'space is zeroed ahead of the records');
+  writeFileSync(lastSegment(dir), atCrash);
+  await rewriteFourth(dir, () => assert.ok(statSync(lastSegment(dir)).size < records, 'the zeroed space is cut off on open'));
+  assertRewritten(dir);
+}));
+
+test('a flipped byte in the last record is detected by its checksum and that record dropped', withDir(async (dir) => {
+  const s = open(dir);
+  await s.save({ term: 1, vote: 'a', commit: 0 }, range(1, 2, 1));
+  await s.save(undefined, range(3, 4, 1));
   s.close();
   const path = lastSegment(dir);
   const buf = readFileSync(path);
@@ -72,9 +95,9 @@ test('a flipped byte in the last record is detected by its checksum and that rec
   st.close();
 }));
 
-test('damage in a segment that is not the last is refused, not silently cut', withDir((dir) => {
+test('damage in a segment that is not the last is refused, not silently cut', withDir(async (dir) => {
   const s = open(dir, { segmentBytes: 200 });
-  for (let i = 1; i <= 20; i++) s.save({ term: 1, vote: '', commit: i - 1 }, [e(i, 1)]);
+  for (let i = 1; i <= 20; i++) await s.save({ term: 1, vote: '', commit: i - 1 }, [e(i, 1)]);
   s.close();
   const first = join(dir, 'wal', segments(dir)[0]!);
   assert.ok(segments(dir).length > 2);
@@ -84,9 +107,9 @@ test('damage in a segment that is not the last is refused, not silently cut', wi
   assert.throws(() => open(dir), /damaged/);
 }));
 
-test('a snapshot releases the segments it covers; restart = snapshot + the entries after it', withDir((dir) => {
+test('a snapshot releases the segments it covers; restart = snapshot + the entries after it', withDir(async (dir) => {
   const s = open(dir, { segmentBytes: 300 });
-  for (let i = 1; i <= 30; i++) s.save({ term: 1, vote: 'a', commit: i }, [e(i, 1)]);
+  for (let i = 1; i <= 30; i++) await s.save({ term: 1, vote: 'a', commit: i }, [e(i, 1)]);
   const before = segments(dir).length;
   s.saveSnapshot(snap(25, 1));
   assert.ok(segments(dir).length < before, 'old segments deleted');
@@ -100,20 +123,20 @@ test('a snapshot releases the segments it covers; restart = snapshot + the entri
   st.close();
 }));
 
-test('a snapshot installed from the leader replaces the whole log, also after a restart', withDir((dir) => {
+test('a snapshot installed from the leader replaces the whole log, also after a restart', withDir(async (dir) => {
   const s = open(dir);
-  s.save({ term: 1, vote: 'a', commit: 2 }, range(1, 8, 1)); // 3..8 were never committed
+  await s.save({ term: 1, vote: 'a', commit: 2 }, range(1, 8, 1)); // 3..8 were never committed
   s.installSnapshot(snap(5, 3));
-  s.save({ term: 3, vote: '', commit: 6 }, [e(6, 3, 'leader6')]);
+  await s.save({ term: 3, vote: '', commit: 6 }, [e(6, 3, 'leader6')]);
   s.close();
   const { snapshot, entries } = open(dir).load();
   assert.equal(snapshot?.meta.term, 3);
   assert.deepEqual(entries.map((x) => [x.index, x.data]), [[6, 'leader6']]);
 }));
 
-test('at rest everything is encrypted; with an unlock key the store opens only with that key; rotation re-seals', withDir((dir) => {
+test('at rest everything is encrypted; with an unlock key the store opens only with that key; rotation re-seals', withDir(async (dir) => {
   let s = open(dir, { unlockKey: 'SWMKEY-1-first' });
-  s.save({ term: 1, vote: 'a', commit: 1 }, [e(1, 1, 'top-secret-value')]);
+  await s.save({ term: 1, vote: 'a', commit: 1 }, [e(1, 1, 'top-secret-value')]);
   s.saveSnapshot(snap(1, 1, 'secret-snapshot-state'));
   s.close();
   for (const f of [lastSegment(dir), join(dir, 'snap', readdirSync(join(dir, 'snap'))[0]!), join(dir, 'keys.json')]) {

@@ -139,6 +139,11 @@ export class RaftLog {
     return this.entries.slice(this.stable - this.offsetIndex);
   }
 
+  /** The last entry on stable storage. */
+  stableIndex(): number {
+    return this.stable;
+  }
+
   stableTo(index: number, term: number): void {
     if (index > this.stable && this.matchTerm(index, term)) this.stable = index;
   }

@@ -48,6 +48,8 @@ export class Progress {
   activeLastRound = false;
   /** In probe: an append is out, wait for its answer (or the next heartbeat). */
   probeSent = false;
+  /** The commit index in the last append sent. */
+  commitSent = 0;
   readonly inflights: Inflights;
 
   constructor(

@@ -88,6 +88,8 @@ export class RaftCore {
   private pendingReadIndex: Message[] = [];
   private prevSoft: SoftState;
   private prevHard: HardState;
+  /** Leader: new entries or a new commit index to send; done once per Ready, whatever the number of proposals and acknowledgements. */
+  private appendsDue = false;
 
   constructor(
     private readonly cfg: RaftConfig,
@@ -243,6 +245,7 @@ export class RaftCore {
     const h = this.hardState();
     return (
       this.msgs.length > 0 ||
+      this.appendsDue ||
       this.readStates.length > 0 ||
       this.log.unstableEntries().length > 0 ||
       this.log.unstableSnapshot !== undefined ||
@@ -254,9 +257,12 @@ export class RaftCore {
   }
 
   ready(): Ready {
+    if (this.appendsDue && this.role === 'leader') this.sendAppends();
+    this.appendsDue = false;
     const s = this.softState();
     const h = this.hardState();
     const rd: Ready = {
+      sendNow: this.role === 'leader' && h.term === this.prevHard.term && h.vote === this.prevHard.vote,
       entries: this.log.unstableEntries(),
       committed: this.log.nextCommitted(),
       messages: this.msgs,
@@ -279,7 +285,11 @@ export class RaftCore {
       this.log.applied = Math.max(this.log.applied, rd.snapshot.meta.index);
     }
     const last = rd.entries[rd.entries.length - 1];
-    if (last) this.log.stableTo(last.index, last.term);
+    if (last) {
+      this.log.stableTo(last.index, last.term);
+      // The leader's own copy counts toward a quorum once it is on disk.
+      if (this.role === 'leader' && this.prs.get(this.id)?.maybeUpdate(this.log.stableIndex()) && this.maybeCommit()) this.appendsDue = true;
+    }
     const applied = rd.committed[rd.committed.length - 1];
     if (applied) this.log.applied = Math.max(this.log.applied, applied.index);
   }
@@ -336,9 +346,10 @@ export class RaftCore {
     this.randomizedElectionTimeout = this.cfg.electionTicks + Math.floor(this.cfg.random() * this.cfg.electionTicks);
     this.leadTransferee = '';
     this.votes.clear();
+    this.appendsDue = false;
     for (const [id, pr] of this.prs) {
       const fresh = new Progress(this.log.lastIndex() + 1, this.cfg.maxInflight, pr.learner);
-      if (id === this.id) fresh.match = this.log.lastIndex();
+      if (id === this.id) fresh.match = this.log.stableIndex();
       this.prs.set(id, fresh);
     }
     this.pendingConfIndex = 0;
@@ -374,7 +385,7 @@ export class RaftCore {
     this.prs.get(this.id)!.becomeReplicate();
     // The no-op entry of the new term: committing it commits everything before it (§5.4.2),
     // and until then no membership change and no read index is served.
-    this.appendEntries([{ term: this.term, index: this.log.lastIndex() + 1, type: 'normal', data: '' }]);
+    this.log.append([{ term: this.term, index: this.log.lastIndex() + 1, type: 'normal', data: '' }]);
     this.pendingConfIndex = this.log.lastIndex();
     this.cfg.log?.info({ node: this.id, term: this.term }, 'raft: became leader');
   }
@@ -481,7 +492,7 @@ export class RaftCore {
             pr.becomeProbe();
             pr.becomeReplicate();
           } else if (pr.state === 'replicate') pr.inflights.freeLE(m.index ?? 0);
-          if (this.maybeCommit()) this.bcastAppend();
+          if (this.maybeCommit()) this.appendsDue = true;
           else if (wasPaused) this.sendAppend(m.from);
           while (this.sendAppend(m.from, false)) {
             // keep the pipe full while the window allows
@@ -573,7 +584,7 @@ export class RaftCore {
     }
     const lastNew = this.log.maybeAppend(index, m.logTerm ?? 0, m.commit ?? 0, m.entries ?? []);
     if (lastNew !== undefined) {
-      this.send({ type: 'appResp', to: m.from, index: lastNew });
+      if (!m.commitOnly) this.send({ type: 'appResp', to: m.from, index: lastNew });
       return;
     }
     // Tell the leader where our log could match, so it skips a whole term per round trip.
@@ -620,17 +631,9 @@ export class RaftCore {
   private appendProposal(type: Entry['type'], data: string): { index: number; term: number } | undefined {
     if (this.role !== 'leader' || this.leadTransferee !== '' || !this.prs.has(this.id)) return undefined;
     const e: Entry = { term: this.term, index: this.log.lastIndex() + 1, type, data };
-    this.appendEntries([e]);
-    this.bcastAppend();
+    this.log.append([e]);
+    this.appendsDue = true;
     return { index: e.index, term: e.term };
-  }
-
-  private appendEntries(ents: Entry[]): void {
-    this.log.append(ents);
-    // The leader counts itself at once: the driver persists these entries before it sends
-    // anything of the same Ready, so no quorum is claimed on an entry that is not on disk.
-    this.prs.get(this.id)!.maybeUpdate(this.log.lastIndex());
-    this.maybeCommit();
   }
 
   /** Sends `to` the entries it lacks (or a snapshot); false if nothing was sent. */
@@ -650,7 +653,12 @@ export class RaftCore {
       return true;
     }
     if (ents.length === 0 && !sendIfEmpty) return false;
-    this.send({ type: 'app', to, index: prevIndex, logTerm: prevTerm, entries: ents, commit: this.log.committed });
+    // An empty append to a follower in replicate that acknowledged all it was sent only carries
+    // the commit index: it needs no answer. With acknowledgements outstanding (maybe lost), the
+    // answer is what lets the leader know the follower's log again.
+    const commitOnly = ents.length === 0 && pr.state === 'replicate' && pr.match >= prevIndex;
+    this.send({ type: 'app', to, index: prevIndex, logTerm: prevTerm, entries: ents, commit: this.log.committed, ...(commitOnly ? { commitOnly } : {}) });
+    pr.commitSent = this.log.committed;
     if (ents.length > 0) {
       const last = ents[ents.length - 1]!.index;
       if (pr.state === 'replicate') {
@@ -665,6 +673,11 @@ export class RaftCore {
 
   private bcastAppend(): void {
     for (const id of this.prs.keys()) if (id !== this.id) this.sendAppend(id);
+  }
+
+  /** Sends each follower the entries it lacks, and the commit index where it has not seen it yet. */
+  private sendAppends(): void {
+    for (const [id, pr] of this.prs) if (id !== this.id) this.sendAppend(id, pr.commitSent < this.log.committed);
   }
 
   private bcastHeartbeat(context?: string): void {

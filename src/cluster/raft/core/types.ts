@@ -75,6 +75,8 @@ export interface Message {
   snapshot?: Snapshot;
   /** vote: 'transfer' for a leader transfer; heartbeat, readIndex: the read request's context. */
   context?: string;
+  /** app: no entries, only a new commit index for a follower whose log is known; answered only if refused. */
+  commitOnly?: boolean;
 }
 
 export type Role = 'follower' | 'preCandidate' | 'candidate' | 'leader';
@@ -92,6 +94,14 @@ export interface ReadState {
 
 /** One batch of work for the driver: persist, then send, then apply, then `advance()`. */
 export interface Ready {
+  /**
+   * The messages may go out before the entries and hard state are persisted: a leader's appends
+   * and heartbeats at a term already on disk, sent while it writes its own copy (Raft thesis
+   * §10.2.1). The leader counts itself toward a quorum only once `advance()` says its entries are
+   * persisted. Otherwise the messages go out only after persisting (a vote or an acknowledgement
+   * promises what is on disk).
+   */
+  sendNow: boolean;
   softState?: SoftState;
   hardState?: HardState;
   /** Entries to append to stable storage (may replace a suffix: truncate from entries[0].index). */

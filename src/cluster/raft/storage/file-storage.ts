@@ -45,8 +45,8 @@ export class FileStorage implements RaftStorage {
     return this.loaded;
   }
 
-  save(hardState: HardState | undefined, entries: readonly Entry[]): void {
-    this.wal.append(hardState, entries);
+  save(hardState: HardState | undefined, entries: readonly Entry[]): Promise<void> {
+    return this.wal.append(hardState, entries);
   }
 
   saveSnapshot(snapshot: Snapshot): void {

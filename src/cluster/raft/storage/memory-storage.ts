@@ -1,10 +1,12 @@
 import type { Entry, HardState, Snapshot } from '../core/types.js';
-import { emptyHardState, type PersistedState, type RaftStorage } from './types.js';
+import { emptyHardState, mustSync, type PersistedState, type RaftStorage } from './types.js';
 
 /**
  * Stable storage in memory, for the simulation: it survives a simulated crash of its member
- * (the simulation keeps the object and builds a new member on it). `tornWrite` makes the next
- * save keep only a prefix of its entries and throw, as a crash in the middle of a write would.
+ * (the simulation keeps the object and builds a new member on it). A write becomes durable when
+ * `syncDelay` runs its callback (at once without it); a crash before that loses it. `tornWrite`
+ * makes the next save keep only a prefix of its entries and fail, as a crash in the middle of a
+ * write would.
  */
 export class MemoryStorage implements RaftStorage {
   private hardState: HardState = emptyHardState();
@@ -12,6 +14,10 @@ export class MemoryStorage implements RaftStorage {
   private entries: Entry[] = [];
   /** Set by the simulation: how many of the next save's entries reach the disk before the crash. */
   tornWrite: number | undefined;
+  /** Set by the simulation: calls `synced` once the write's fsync would have returned. */
+  syncDelay: ((synced: () => void) => void) | undefined;
+  /** Bumped by each crash: writes of an earlier generation never become durable. */
+  private generation = 0;
 
   /** Nothing is kept at rest here: there is no data key to seal. */
   setUnlockKey(): void {}
@@ -20,17 +26,39 @@ export class MemoryStorage implements RaftStorage {
     return { hardState: { ...this.hardState }, snapshot: this.snapshot, entries: [...this.entries] };
   }
 
-  save(hardState: HardState | undefined, entries: readonly Entry[]): void {
+  save(hardState: HardState | undefined, entries: readonly Entry[]): Promise<void> {
     const torn = this.tornWrite;
     this.tornWrite = undefined;
-    const kept = torn === undefined ? entries : entries.slice(0, torn);
-    if (kept.length) {
-      const first = kept[0]!.index;
+    if (torn !== undefined) {
+      this.persist(undefined, entries.slice(0, torn));
+      return Promise.reject(new SimulatedCrash('crash in the middle of a log write'));
+    }
+    if (!this.syncDelay || !mustSync(this.hardState, hardState, entries)) {
+      this.persist(hardState, entries);
+      return Promise.resolve();
+    }
+    const generation = this.generation;
+    return new Promise((resolve, reject) =>
+      this.syncDelay!(() => {
+        if (generation !== this.generation) return reject(new SimulatedCrash('crashed before the write was synced'));
+        this.persist(hardState, entries);
+        resolve();
+      }),
+    );
+  }
+
+  /** The member crashed: its writes not synced yet are lost. */
+  crash(): void {
+    this.generation++;
+  }
+
+  private persist(hardState: HardState | undefined, entries: readonly Entry[]): void {
+    if (entries.length) {
+      const first = entries[0]!.index;
       const base = this.snapshot?.meta.index ?? 0;
       this.entries.length = Math.max(0, Math.min(this.entries.length, first - base - 1));
-      this.entries.push(...kept);
+      this.entries.push(...entries);
     }
-    if (torn !== undefined) throw new SimulatedCrash('crash in the middle of a log write');
     if (hardState) this.hardState = { ...hardState };
   }
 

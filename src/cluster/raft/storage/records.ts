@@ -12,6 +12,12 @@ export function encodeRecord(key: DataKey, value: unknown): Buffer {
   return Buffer.concat([head, body]);
 }
 
+/** Only zeroed space (preallocated, never written) from `offset` on: the records end there. */
+export function zeroTail(buf: Buffer, offset: number): boolean {
+  for (let i = offset; i < buf.length; i++) if (buf[i] !== 0) return false;
+  return true;
+}
+
 export type DecodeResult<T> = { value: T; end: number } | { torn: string };
 
 /** Decodes the record at `offset`; a short, mismatching or undecryptable record is reported, not thrown. */
