@@ -242,7 +242,13 @@ export class Dispatcher {
     this.sessions.get(node.ID)?.call.end();
   }
 
+  /**
+   * A heartbeat from a host already ready (nearly all of them) is answered without a write: a write
+   * waits for the writes queued before it, and a host drops its session when a heartbeat goes
+   * unanswered for a period (then, reconnecting, it can miss enough beats to be marked down).
+   */
   private async markReady(nodeId: string): Promise<void> {
+    if (this.o.store.view((tx) => tx.get('nodes', nodeId)?.Status.State) === 'ready') return;
     await this.o.store.update((tx) => {
       const node = tx.get('nodes', nodeId);
       if (!node || node.Status.State === 'ready') return;
