@@ -57,7 +57,7 @@ export class SimCluster {
     private readonly commitTimeoutMs = 600,
   ) {
     this.rng = new Prng(seed);
-    this.net = new MemoryNetwork((from, to, deliver) => this.deliver(from, to, deliver));
+    this.net = new MemoryNetwork((from, to, deliver, lost) => this.deliver(from, to, deliver, lost));
     const ids = Array.from({ length: size }, (_, i) => `m${i + 1}`);
     const entries = bootstrapEntries((grown ? ids.slice(0, 1) : ids).map((id) => ({ node: id, context: id })));
     for (const id of ids) {
@@ -203,8 +203,11 @@ export class SimCluster {
     if (down.length && this.rng.chance(f.restart)) void this.start(this.rng.pick(down).id);
   }
 
-  private deliver(from: NodeId, to: NodeId, deliver: () => void): void {
-    if (this.cut.has(`${from}→${to}`) || this.rng.chance(this.faults.drop)) return;
+  private deliver(from: NodeId, to: NodeId, deliver: () => void, lost?: () => void): void {
+    if (this.cut.has(`${from}→${to}`) || this.rng.chance(this.faults.drop)) {
+      if (lost) this.clock.setTimeout(lost, this.faults.maxDelayMs);
+      return;
+    }
     this.clock.setTimeout(deliver, this.rng.int(0, this.faults.maxDelayMs));
     if (this.rng.chance(this.faults.duplicate)) this.clock.setTimeout(deliver, this.rng.int(0, this.faults.maxDelayMs));
   }

@@ -54,6 +54,8 @@ interface Peer {
   /** When this connection was dialled, and when a message from the peer last came in (on its own stream to us). */
   dialedAt: number;
   heardAt: number;
+  /** Snapshots being sent: a redial cancels them, so the core hears they failed and does not wait for them for ever. */
+  snapshots: Set<grpc.ClientWritableStream<Buffer>>;
 }
 
 /** gRPC between managers: one long-lived stream of Raft messages per peer, chunked snapshots, unary forwarded writes. */
@@ -132,7 +134,7 @@ export class GrpcTransport implements Transport {
     const creds = this.opts.channelCredentials ?? grpc.credentials.createInsecure();
     const client = new Client(addr, creds, { 'grpc.max_receive_message_length': MAX_MESSAGE, 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 1000 }) as RaftClient;
     const now = Date.now();
-    return { addr, client, dialedAt: now, heardAt: heardAt ?? now };
+    return { addr, client, dialedAt: now, heardAt: heardAt ?? now, snapshots: new Set() };
   }
 
   /** Drops a connection that may be stuck in TCP backoff (see SILENT_REDIAL_MS) for a new one. */
@@ -141,6 +143,7 @@ export class GrpcTransport implements Transport {
     if (now - peer.heardAt < SILENT_REDIAL_MS || now - peer.dialedAt < SILENT_REDIAL_MS) return peer;
     this.opts.log.debug({ node: this.opts.id, peer: id, silentMs: now - peer.heardAt }, 'raft: peer silent, dialling it again');
     peer.stream?.cancel();
+    for (const call of peer.snapshots) call.cancel();
     peer.client.close();
     const fresh = this.dial(peer.addr, peer.heardAt);
     this.peers.set(id, fresh);
@@ -180,9 +183,11 @@ export class GrpcTransport implements Transport {
   private sendSnapshot(peer: Peer, m: Message): void {
     const body = Buffer.from(JSON.stringify(m));
     const call = peer.client.snapshot((err) => {
+      peer.snapshots.delete(call);
       if (err) this.opts.log.warn({ node: this.opts.id, to: m.to, err: err.message }, 'raft: sending a snapshot failed');
       this.handler?.onSnapshotStatus(m.to, !err);
     });
+    peer.snapshots.add(call);
     for (let off = 0; off < body.length; off += CHUNK) call.write(body.subarray(off, off + CHUNK));
     call.end();
   }

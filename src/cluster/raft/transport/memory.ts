@@ -2,8 +2,8 @@ import { ShoalError } from '../../../util/errors.js';
 import type { Message, NodeId } from '../core/types.js';
 import type { Transport, TransportHandler } from './types.js';
 
-/** Decides the fate of one delivery: call `deliver` now, later, twice, or never. */
-export type DeliveryPolicy = (from: NodeId, to: NodeId, deliver: () => void) => void;
+/** Decides the fate of one delivery: call `deliver` now, later, twice, or never (then `lost`, if given, when the sender would notice). */
+export type DeliveryPolicy = (from: NodeId, to: NodeId, deliver: () => void, lost?: () => void) => void;
 
 /**
  * Members in one process, for tests and the simulation. Messages are copied as they would be on
@@ -34,7 +34,11 @@ export class MemoryNetwork {
       if (to) to.onMessage(copy);
       else if (m.type === 'snap') this.members.get(m.from)?.onSnapshotStatus(m.to, false);
     });
-    if (m.type === 'snap') this.policy(m.to, m.from, () => this.members.get(m.from)?.onSnapshotStatus(m.to, this.members.has(m.to)));
+    // As with a gRPC call, the sender always learns how a snapshot went: a lost answer is a failure (the gRPC transport cancels a call to a peer gone silent).
+    if (m.type === 'snap') {
+      const report = (ok: boolean) => this.members.get(m.from)?.onSnapshotStatus(m.to, ok);
+      this.policy(m.to, m.from, () => report(this.members.has(m.to)), () => report(false));
+    }
   }
 
   forward(from: NodeId, to: NodeId, payload: string): Promise<string> {
