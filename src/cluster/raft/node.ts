@@ -58,6 +58,8 @@ export class RaftNode {
   private stopped = false;
   /** The Ready loop while it runs (it waits for writes to be synced); settles when it stops. */
   private running: Promise<void> | undefined;
+  /** The Ready being handled. */
+  private inFlight: Ready | undefined;
   private lastSnapshotIndex: number;
   private readonly reads = new Map<string, (index: number) => void>();
   private readSeq = 0;
@@ -184,7 +186,11 @@ export class RaftNode {
   }
 
   private processReady(): void {
-    if (this.running || this.stopped || !this.core.hasReady()) return;
+    if (this.stopped) return;
+    // While this member's write is in progress, what a quorum has committed since applies at once
+    // (a leader's commit does not wait for its own copy when two followers have theirs).
+    if (this.running) return this.applyEntries(this.inFlight?.snapshot ? [] : this.core.takeCommitted());
+    if (!this.core.hasReady()) return;
     this.running = this.drain().then(
       () => (this.running = undefined),
       (err: unknown) => {
@@ -195,7 +201,11 @@ export class RaftNode {
   }
 
   private async drain(): Promise<void> {
-    while (!this.stopped && this.core.hasReady()) await this.handle(this.core.ready());
+    while (!this.stopped && this.core.hasReady()) {
+      this.inFlight = this.core.ready();
+      await this.handle(this.inFlight);
+    }
+    this.inFlight = undefined;
   }
 
   private async handle(rd: Ready): Promise<void> {
@@ -225,8 +235,17 @@ export class RaftNode {
   }
 
   private apply(rd: Ready): void {
+    this.applyEntries(rd.committed);
+    for (const rs of rd.readStates) {
+      const resolve = this.reads.get(rs.context);
+      this.reads.delete(rs.context);
+      resolve?.(rs.index);
+    }
+  }
+
+  private applyEntries(ents: readonly Entry[]): void {
     const { stateMachine } = this.opts;
-    for (const e of rd.committed) {
+    for (const e of ents) {
       if (e.type === 'conf') {
         const cc = decodeConfChange(e.data);
         this.core.applyConfChange(cc);
@@ -235,11 +254,8 @@ export class RaftNode {
         stateMachine.apply(e);
       }
     }
-    for (const rs of rd.readStates) {
-      const resolve = this.reads.get(rs.context);
-      this.reads.delete(rs.context);
-      resolve?.(rs.index);
-    }
+    const last = ents[ents.length - 1];
+    if (last) this.core.appliedTo(last.index);
   }
 
   private leaderChanged(s: SoftState): void {

@@ -276,6 +276,22 @@ export class RaftCore {
     return rd;
   }
 
+  /**
+   * Committed entries not handed out yet, handed out now, outside a Ready: the driver applies them
+   * while it waits for a write. A leader's own copy need not be on its disk for an entry to be
+   * committed (any majority of copies on disk is), so it need not wait for its write to apply it.
+   */
+  takeCommitted(): Entry[] {
+    const ents = this.log.nextCommitted();
+    this.appliedTo(ents[ents.length - 1]?.index ?? 0);
+    return ents;
+  }
+
+  /** The driver applied the committed entries up to `index` (those of a Ready it is still persisting, too). */
+  appliedTo(index: number): void {
+    this.log.applied = Math.max(this.log.applied, index);
+  }
+
   /** The driver has persisted, sent and applied everything in `rd`. */
   advance(rd: Ready): void {
     if (rd.softState) this.prevSoft = rd.softState;
