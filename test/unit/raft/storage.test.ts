@@ -123,6 +123,21 @@ test('a snapshot releases the segments it covers; restart = snapshot + the entri
   st.close();
 }));
 
+test('a snapshot past the entries written yet (applied before this member synced them): the later write continues the log after it, and a crash before that write leaves the snapshot alone', withDir(async (dir) => {
+  const s = open(dir);
+  await s.save({ term: 1, vote: 'a', commit: 4 }, range(1, 4, 1));
+  s.saveSnapshot(snap(6, 1)); // entries 5 and 6 were committed on the other members' disks and applied here
+  s.close();
+  let st = open(dir);
+  assert.equal(st.load().snapshot?.meta.index, 6);
+  assert.deepEqual(st.load().entries, []);
+  await st.save(undefined, range(5, 8, 1));
+  st.close();
+  st = open(dir);
+  assert.deepEqual(st.load().entries.map((x) => x.index), [7, 8]);
+  st.close();
+}));
+
 test('a snapshot installed from the leader replaces the whole log, also after a restart', withDir(async (dir) => {
   const s = open(dir);
   await s.save({ term: 1, vote: 'a', commit: 2 }, range(1, 8, 1)); // 3..8 were never committed

@@ -54,10 +54,12 @@ export class MemoryStorage implements RaftStorage {
 
   private persist(hardState: HardState | undefined, entries: readonly Entry[]): void {
     if (entries.length) {
+      // By index: the entries from `first` on are replaced, and none a snapshot covers is kept (a
+      // snapshot may be taken past the entries written yet: committed entries apply before this
+      // member's own copy is synced). The WAL replays the same way.
       const first = entries[0]!.index;
       const base = this.snapshot?.meta.index ?? 0;
-      this.entries.length = Math.max(0, Math.min(this.entries.length, first - base - 1));
-      this.entries.push(...entries);
+      this.entries = this.entries.filter((e) => e.index < first).concat(entries.filter((e) => e.index > base));
     }
     if (hardState) this.hardState = { ...hardState };
   }
