@@ -329,29 +329,14 @@ export class RaftStore implements Store {
     return { id: `${this.opts.id}/${this.incarnation}/${++this.seq}`, at: tx.index, changes: tx.changes(), reads, scans: [...tx.scanned] as TableName[], ts: this.opts.clock.now() };
   }
 
-  /**
-   * Sends a write to the leader and waits for its answer, at most until this member sees another
-   * leader (or none): a leader cut off answers nothing, and this member's writes queue behind this
-   * one, so waiting out the commit timeout would stall this manager for as long, also once it leads.
-   */
   private async forward(cmd: Command): Promise<ForwardReply> {
     const lead = this.leader();
     if (!lead) throw this.notLeaderError();
-    let wake!: () => void;
-    const moved = new Promise<never>((_resolve, reject) => {
-      wake = () => {
-        if (this.leader() !== lead) reject(new ShoalError('unavailable', `the leader ${lead} lost its leadership while this manager waited for it to take a write (it may be cut off); the write's outcome is unknown: check, then try again`));
-      };
-    });
-    moved.catch(() => undefined);
-    this.wakeups.add(wake);
     try {
-      return JSON.parse(await this.withTimeout(Promise.race([this.opts.transport.forward(lead, encodeCommand(cmd)), moved]), `forwarding a write to the leader ${lead}`)) as ForwardReply;
+      return JSON.parse(await this.withTimeout(this.opts.transport.forward(lead, encodeCommand(cmd)), `forwarding a write to the leader ${lead}`)) as ForwardReply;
     } catch (err) {
       if (isShoalError(err)) throw err;
       throw new ShoalError('unavailable', `could not forward the write to the leader ${lead}: ${errorMessage(err)}`);
-    } finally {
-      this.wakeups.delete(wake);
     }
   }
 
