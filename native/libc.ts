@@ -16,6 +16,7 @@ export const EINPROGRESS = 115;
 const O_NONBLOCK = 0o4000;
 const O_CLOEXEC = 0o2000000;
 const F_DUPFD_CLOEXEC = 1030;
+const F_SETPIPE_SZ = 1031;
 const SPLICE_F_MOVE = 1;
 const SPLICE_F_NONBLOCK = 2;
 const SOL_SOCKET = 1;
@@ -38,10 +39,12 @@ export interface Libc {
   /** A close-on-exec duplicate of `fd` (the same socket, which stays open while either is). */
   dup(fd: number): number;
   close(fd: number): void;
-  /** A non-blocking pipe: [read end, write end]. */
-  pipe(): [number, number];
+  /** A non-blocking pipe: [read end, write end], of `size` bytes if given (and allowed; else the default 64 KiB). */
+  pipe(size?: number): [number, number];
   /** Moves up to `len` bytes without blocking; the byte count, 0 at end of stream, or -errno. */
   splice(from: number, to: number, len: number): number;
+  /** Copies up to `len` bytes from the start of one pipe to another without consuming them; the byte count or -errno. */
+  tee(from: number, to: number, len: number): number;
   shutdownWrite(fd: number): void;
   /** Closes a socket with a reset (SO_LINGER 0), as Node's resetAndDestroy does. */
   reset(fd: number): void;
@@ -82,6 +85,7 @@ export function openLibc(): Libc {
   const close = lib.func('int close(int fd)');
   const pipe2 = lib.func('int pipe2(void *fds, int flags)');
   const splice = lib.func('intptr_t splice(int fd_in, void *off_in, int fd_out, void *off_out, size_t len, unsigned int flags)');
+  const tee = lib.func('intptr_t tee(int fd_in, int fd_out, size_t len, unsigned int flags)');
   const shutdown = lib.func('int shutdown(int fd, int how)');
   const setsockopt = lib.func('int setsockopt(int fd, int level, int name, void *value, uint32_t len)');
   const epollCreate1 = lib.func('int epoll_create1(int flags)');
@@ -125,12 +129,18 @@ export function openLibc(): Libc {
       return d < 0 ? failed('fcntl(F_DUPFD_CLOEXEC)') : d;
     },
     close: (fd) => void close(fd),
-    pipe: () => {
+    pipe: (size) => {
       if ((pipe2(pair, O_NONBLOCK | O_CLOEXEC) as number) < 0) failed('pipe2');
-      return [pair.readInt32LE(0), pair.readInt32LE(4)];
+      const fds: [number, number] = [pair.readInt32LE(0), pair.readInt32LE(4)];
+      if (size !== undefined) fcntl(fds[1], F_SETPIPE_SZ, 'int', size);
+      return fds;
     },
     splice: (from, to, len) => {
       const n = Number(splice(from, null, to, null, len, SPLICE_F_MOVE | SPLICE_F_NONBLOCK));
+      return n < 0 ? -koffi.errno() : n;
+    },
+    tee: (from, to, len) => {
+      const n = Number(tee(from, to, len, SPLICE_F_NONBLOCK));
       return n < 0 ? -koffi.errno() : n;
     },
     shutdownWrite: (fd) => void shutdown(fd, SHUT_WR),

@@ -1,5 +1,5 @@
 // A client for mesh tests, run inside a lab namespace: `node probe.js '<json request>'`; prints a JSON result.
-// Each TCP request is one new connection that reads the task's first line ("<name>"); each UDP
+// Each TCP request is one new connection (that sends `request` first, if given) and reads the task's first line ("<name>"); each UDP
 // request a datagram from a fresh socket (a new flow) that reads the task's answer.
 import { connect } from 'node:net';
 import { createSocket } from 'node:dgram';
@@ -12,9 +12,9 @@ export interface Target {
 
 export type ProbeRequest =
   /** `n` requests to each target, one after the other. */
-  | { mode: 'count'; proto: 'tcp' | 'udp'; targets: Target[]; n: number; timeoutMs?: number }
+  | { mode: 'count'; proto: 'tcp' | 'udp'; targets: Target[]; n: number; timeoutMs?: number; request?: string }
   /** `concurrency` loops of requests over the targets for `durationMs`, or until `stopFile` exists. */
-  | { mode: 'load'; proto: 'tcp' | 'udp'; targets: Target[]; concurrency: number; durationMs: number; timeoutMs?: number; stopFile?: string }
+  | { mode: 'load'; proto: 'tcp' | 'udp'; targets: Target[]; concurrency: number; durationMs: number; timeoutMs?: number; stopFile?: string; request?: string }
   /** One connection kept open, a line every `intervalMs`: which task answers each. */
   | { mode: 'hold'; target: Target; lines: number; intervalMs: number }
   /** `n` datagrams, each from a fresh socket bound to the same local port (so one conntrack flow). */
@@ -41,9 +41,9 @@ const SLOW_MS = 900;
 
 const MAX_ERRORS = 20;
 
-function tcpOnce(t: Target, timeoutMs: number): Promise<string> {
+function tcpOnce(t: Target, timeoutMs: number, request?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const s = connect({ host: t.host, port: t.port });
+    const s = connect({ host: t.host, port: t.port }, () => request && s.write(request));
     let buf = '';
     const timer = setTimeout(() => {
       const phase = s.connecting ? 'connecting to' : 'waiting for the answer from';
@@ -97,14 +97,14 @@ async function run(req: ProbeRequest): Promise<ProbeResult> {
   };
   switch (req.mode) {
     case 'count': {
-      const once = req.proto === 'tcp' ? tcpOnce : udpOnce;
+      const once = req.proto === 'tcp' ? (t: Target, ms: number) => tcpOnce(t, ms, req.request) : udpOnce;
       for (const t of req.targets) {
         for (let i = 0; i < req.n; i++) await once(t, req.timeoutMs ?? 2000).then(ok, fail);
       }
       return res;
     }
     case 'load': {
-      const once = req.proto === 'tcp' ? tcpOnce : udpOnce;
+      const once = req.proto === 'tcp' ? (t: Target, ms: number) => tcpOnce(t, ms, req.request) : udpOnce;
       const end = Date.now() + req.durationMs;
       let next = 0;
       await Promise.all(

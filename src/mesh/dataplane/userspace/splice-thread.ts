@@ -1,12 +1,12 @@
 // A splice thread of the userspace proxy (a worker_thread started by Splicer). It accepts TCP
 // connections on the listening sockets it is given, connects each to a backend (round robin shared
-// with the other threads, another backend on a refusal, a timeout or a close before any byte), and
-// relays their bytes with splice(2). One epoll loop, no JavaScript per chunk and no Node socket per
+// with the other threads, another backend on a refusal, a timeout, or a failure before it answered:
+// the client's bytes so far are kept until then and sent again), and relays their bytes with splice(2). One epoll loop, no JavaScript per chunk and no Node socket per
 // connection. The loop is synchronous: commands arrive
 // on a MessagePort read with receiveMessageOnPort when the eventfd it waits on is signalled.
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { EPOLLERR, EPOLLET, EPOLLEXCLUSIVE, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLL_EVENT_SIZE, epollEventAt, openLibc } from '../../../../native/libc.js';
-import { Direction, PipePool } from './relay.js';
+import { Direction, pipePools } from './relay.js';
 import { FAILED_BACKEND_COOLDOWN_MS } from './route.js';
 import type { SpliceCommand, SpliceReport, SpliceThreadData, ThreadRoute, ThreadTable, UpstreamReport } from './splice-protocol.js';
 
@@ -20,7 +20,7 @@ const CONNECT_CHECK_MS = 50;
 const ACCEPT_BATCH = 64;
 const READ_EVENTS = EPOLLIN | EPOLLRDHUP | EPOLLHUP;
 const SOCKET_EVENTS = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-const pipes = new PipePool(libc);
+const pipes = pipePools(libc);
 
 class Listener {
   private byLocal = new Map<string, number>();
@@ -61,6 +61,8 @@ class Conn {
   backend?: string;
   up?: Direction;
   down?: Direction;
+  /** The client's way to a backend that failed before answering, kept while the next one connects: its bytes are sent again. */
+  sent?: Direction;
   tried?: Set<string>;
   failed: string[] = [];
   left?: string;
@@ -74,9 +76,9 @@ class Conn {
     readonly route: number,
   ) {}
 
-  /** Nothing has passed either way: the backend may still be swapped unnoticed. */
-  get early(): boolean {
-    return !!this.up && this.up.bytes === 0 && !this.up.ended && this.down!.bytes === 0;
+  /** The backend has not answered and every byte the client sent is kept: it may still be swapped unnoticed. */
+  get movable(): boolean {
+    return !!this.up && this.down!.bytes === 0 && (this.up.bytes === 0 || this.up.keeping);
   }
 }
 
@@ -179,14 +181,14 @@ function report(c: Conn, backend: string | undefined): void {
   c.left = undefined;
 }
 
-/** Drops the upstream of a connection that has exchanged nothing and tries the next backend. */
+/** Drops the upstream of a connection its backend has not answered and tries the next backend (which gets the client's bytes again). */
 function retry(c: Conn, now: number): void {
   connecting.delete(c);
   byFd.delete(c.upstream);
   libc.reset(c.upstream);
   if (c.up) {
     c.left = c.backend;
-    c.up.release();
+    c.sent = c.up;
     c.down!.release();
     c.up = c.down = undefined;
   }
@@ -202,7 +204,8 @@ function connected(c: Conn): void {
 }
 
 function relay(c: Conn): void {
-  c.up = new Direction(libc, pipes, c.client, c.upstream);
+  c.up = c.sent?.keeping ? c.sent.resend(c.upstream) : new Direction(libc, pipes, c.client, c.upstream, true);
+  c.sent = undefined;
   c.down = new Direction(libc, pipes, c.upstream, c.client);
   c.down.holdEnd = true;
   // Bytes that arrived before may have had their edge already.
@@ -221,6 +224,7 @@ function finish(c: Conn, reset: boolean): void {
     byFd.delete(c.upstream);
     close(c.upstream);
   }
+  c.sent?.release();
   if (!c.up) return;
   c.up.release();
   c.down!.release();
@@ -242,18 +246,20 @@ function progress(c: Conn, fd: number, events: number, now: number): void {
 }
 
 /**
- * Resets a connection after an error, closes one that ended both ways. A backend that resets or
- * closes before a byte passed is one going away (stopped or crashed after accepting): nothing of the
- * client's reached it, so the connection moves to another backend, unless the error was the client's.
+ * Resets a connection after an error, closes one that ended both ways. A backend that resets, or
+ * closes while the client still sends, before answering is one going away (stopped or crashed after
+ * accepting): the connection moves to another backend with the client's bytes so far, unless the
+ * error was the client's. A backend closing without a word once the client ended is an answer.
  */
 function settle(c: Conn, ok: boolean, now: number): void {
-  if (c.early && (!ok || c.down!.ended)) {
+  if (c.up!.keeping && c.down!.bytes > 0) c.up!.stopKeeping(); // answered: no replay any more
+  if (c.movable && (!ok || (c.down!.ended && !c.up!.done))) {
     if (!ok && libc.socketError(c.client) !== 0) finish(c, true);
     else retry(c, now);
     return;
   }
-  if (c.down!.holdEnd && !c.early) {
-    // Past the first byte: the backend's end is the client's to see.
+  if (c.down!.holdEnd && (!c.movable || c.up!.done)) {
+    // Past the first byte, or the client's end passed: the backend's end is the client's to see.
     c.down!.holdEnd = false;
     ok &&= c.down!.pump();
   }
@@ -271,14 +277,14 @@ function listen(cmd: Extract<SpliceCommand, { op: 'listen' }>): void {
   acceptOn(l);
 }
 
-/** A new table for a listener: connections that have exchanged nothing with a backend that left it move to another one. */
+/** A new table for a listener: connections not answered yet by a backend that left it move to another one. */
 function setTable(cmd: Extract<SpliceCommand, { op: 'table' }>): void {
   const l = listeners.get(cmd.listener);
   if (!l) return;
   l.setTable(cmd.table);
   const now = Date.now();
   for (const c of conns.values()) {
-    if (c.listener === l && c.early && !routes.get(c.route)?.live.has(c.backend!)) retry(c, now);
+    if (c.listener === l && c.movable && !routes.get(c.route)?.live.has(c.backend!)) retry(c, now);
   }
 }
 
