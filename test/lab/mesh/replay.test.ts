@@ -21,7 +21,7 @@ describe('the userspace mesh replaying a request its backend never answered', { 
   let w1: MeshTask;
   let version = 0;
   const step = dumpingLogs(() => lab);
-  const apply = (serving: MeshTask[]) => dp.apply(mesh.table(++version, [WEB], serving));
+  const apply = (serving: MeshTask[], draining: MeshTask[] = []) => dp.apply(mesh.table(++version, [WEB], serving, draining));
 
   before(async () => {
     lab = await createLab({ hosts: 1 });
@@ -32,15 +32,18 @@ describe('the userspace mesh replaying a request its backend never answered', { 
   });
   after(() => lab?.destroy());
 
-  /** Sends a request of `bytes` to a mute task, then takes the task out of the table; `whenMoved` runs meanwhile, then the result. */
-  const requestToMute = async (name: string, bytes: number, whenMoved?: (mute: MeshTask) => Promise<unknown>): Promise<RequestResult> => {
+  /**
+   * Sends a request of `bytes` to a mute task, then takes the task out of the table (left to drain if
+   * `drain`); `whenMoved` runs meanwhile, then the result.
+   */
+  const requestToMute = async (name: string, bytes: number, whenMoved?: (mute: MeshTask) => Promise<unknown>, drain = false): Promise<RequestResult> => {
     const mute = await mesh.addTask({ name, service: WEB, host: 'h1', tcp: [80], answer: 'mute' });
     await apply([mute]);
     const spec: RequestSpec = { host: lab.host('h1').address, port: 8080, bytes, timeoutMs: 8000 };
     const client = await lab.start(LAB_NS_HOST, process.execPath, [here('./request-client.js'), JSON.stringify(spec)], { name: 'request' });
     await client.waitForOutput(/sent/, 5000);
     await sleep(300); // the request reached the mute task, which holds it
-    await apply([w1]);
+    await apply([w1], drain ? [mute] : []);
     await whenMoved?.(mute);
     await client.exited;
     await mute.server?.stop();
@@ -56,12 +59,20 @@ describe('the userspace mesh replaying a request its backend never answered', { 
     }));
   }
 
+  /** After 1.5 s the mute task stops: its close, after the client's end, is the client's answer. */
+  const stopLater = async (mute: MeshTask) => {
+    await sleep(1500);
+    await mute.server?.stop();
+  };
+
   it('does not move a request larger than the cap: it fails when its backend goes', step(async () => {
-    const r = await requestToMute('mutebig', REPLAY_CAP + 64 * 1024, async (mute) => {
-      await sleep(1500);
-      await mute.server?.stop();
-    });
+    const r = await requestToMute('mutebig', REPLAY_CAP + 64 * 1024, stopLater);
     assert.equal(r.answer, '', `answered: ${r.answer.slice(0, 40)}`);
     assert.notEqual(r.ended, 'timeout');
+  }));
+
+  it('leaves a request with a task that drains (it may still answer it): the client gets what the task does', step(async () => {
+    const r = await requestToMute('mutedrain', 4, stopLater, true);
+    assert.deepEqual(r, { answer: '', ended: 'end' });
   }));
 });

@@ -33,6 +33,8 @@ export class Route {
   /** The round-robin position (mod the backend count), shared with the splice threads that pick backends for the connections they accept. */
   readonly turn = new Int32Array(new SharedArrayBuffer(4));
   private backends: Backend[] = [];
+  /** Addresses of the backends that left at the last change to drain. */
+  private draining: string[] = [];
   private threadView?: ThreadRoute;
   private readonly failedAt = new Map<string, number>();
   readonly counters = new RouteCounters();
@@ -54,19 +56,21 @@ export class Route {
   /** The route as the splice threads take it. */
   /** The route as the splice threads take it; the same object until its backends change. */
   forThreads(): ThreadRoute {
-    return (this.threadView ??= { id: this.id, port: this.port, backends: this.backends.map((b) => b.address), turn: this.turn });
+    return (this.threadView ??= { id: this.id, port: this.port, backends: this.backends.map((b) => b.address), draining: this.draining, turn: this.turn });
   }
 
   has(address: string): boolean {
     return this.backends.some((b) => b.address === address);
   }
 
-  setBackends(backends: readonly Backend[]): void {
+  /** New backends; `draining`: addresses of the plan's draining tasks (those of this route's leaving backends are told to the threads). */
+  setBackends(backends: readonly Backend[], draining: ReadonlySet<string> = new Set()): void {
     const same = backends.length === this.backends.length && backends.every((b, i) => b.address === this.backends[i]!.address && b.taskId === this.backends[i]!.taskId);
     if (same) return;
+    const live = new Set(backends.map((b) => b.address));
+    this.draining = this.backends.map((b) => b.address).filter((a) => !live.has(a) && draining.has(a));
     this.backends = [...backends];
     this.threadView = undefined;
-    const live = new Set(backends.map((b) => b.address));
     for (const a of this.failedAt.keys()) if (!live.has(a)) this.failedAt.delete(a);
     for (const [a, gone] of this.unanswered) {
       if (live.has(a)) continue;

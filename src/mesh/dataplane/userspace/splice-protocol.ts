@@ -5,6 +5,8 @@ export interface ThreadRoute {
   id: number;
   port: number;
   backends: string[];
+  /** Backends that just left it to drain (their task was told to stop): they may still answer what they have, so only connections that sent them nothing move off them. */
+  draining: string[];
   turn: Int32Array;
 }
 

@@ -37,7 +37,7 @@ class Listener {
   ) {}
 
   setTable(t: ThreadTable): void {
-    for (const r of t.routes) routes.set(r.id, { ...r, live: new Set(r.backends) });
+    for (const r of t.routes) routes.set(r.id, { ...r, live: new Set(r.backends), drained: new Set(r.draining) });
     this.routeIds = t.routes.map((r) => r.id);
     this.byLocal = new Map(t.byLocal);
     this.wildcard = t.wildcard;
@@ -82,7 +82,7 @@ class Conn {
   }
 }
 
-type Route = ThreadRoute & { live: Set<string> };
+type Route = ThreadRoute & { live: Set<string>; drained: Set<string> };
 const routes = new Map<number, Route>();
 const listeners = new Map<number, Listener>();
 const epfd = libc.epollCreate();
@@ -277,14 +277,19 @@ function listen(cmd: Extract<SpliceCommand, { op: 'listen' }>): void {
   acceptOn(l);
 }
 
-/** A new table for a listener: connections not answered yet by a backend that left it move to another one. */
+/**
+ * A new table for a listener: connections not answered yet by a backend that left it move to another
+ * one, except those that sent something to a backend left to drain (it may still answer them).
+ */
 function setTable(cmd: Extract<SpliceCommand, { op: 'table' }>): void {
   const l = listeners.get(cmd.listener);
   if (!l) return;
   l.setTable(cmd.table);
   const now = Date.now();
   for (const c of conns.values()) {
-    if (c.listener === l && c.movable && !routes.get(c.route)?.live.has(c.backend!)) retry(c, now);
+    if (c.listener !== l || !c.movable) continue;
+    const route = routes.get(c.route);
+    if (!route?.live.has(c.backend!) && (c.up!.bytes === 0 || !route?.drained.has(c.backend!))) retry(c, now);
   }
 }
 

@@ -39,6 +39,7 @@ export class UserspaceBackend implements PlanBackend {
 
   async apply(plan: DataPlanePlan): Promise<void> {
     const layout = listenerLayout(plan);
+    const draining = new Set(plan.draining);
     const routes = new Map<string, Route>();
     for (const [key, spec] of layout.routes) {
       let route = this.routes.get(key);
@@ -65,7 +66,7 @@ export class UserspaceBackend implements PlanBackend {
       }
     }
     // The swap: from here to the end of the loop nothing awaits, so no connection sees half a plan.
-    for (const [key, spec] of layout.routes) routes.get(key)!.setBackends(spec.backends);
+    for (const [key, spec] of layout.routes) routes.get(key)!.setBackends(spec.backends, draining);
     const dropped: Listener[] = [];
     for (const [key, l] of this.listeners) {
       const spec = layout.listeners.get(key);
