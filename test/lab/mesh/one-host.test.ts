@@ -2,10 +2,11 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { sleep } from '../../../src/util/clock.js';
 import { createLab, type Lab } from '../index.js';
+import { waitUntil } from '../wait.js';
 import { MeshHost } from './mesh-host-client.js';
 import { API, CLIENT, dumpingLogs, WEB } from './services.js';
 import { APPNET, MeshLab, type MeshService, type MeshTask } from './topology.js';
-import type { ProbeResult } from './probe.js';
+import type { ProbeRequest, ProbeResult } from './probe.js';
 
 const notRoot = process.getuid?.() !== 0 && 'needs root';
 const names = (r: ProbeResult) => Object.keys(r.counts).sort();
@@ -127,6 +128,26 @@ for (const { kind, label, start, log, ...opts } of variants) {
         const alone = await mesh.probe('lab', { mode: 'count', proto: 'tcp', targets: [{ host: addr, port: 8080 }], n: 1, timeoutMs: 5000 });
         assert.match(alone.errors[0] ?? '', /ECONNREFUSED/, JSON.stringify(alone));
         assert.ok(Date.now() - started >= 1000, 'refused after the first retransmit, not at once');
+        await apply(all());
+      }));
+
+      it('sends a client port a crashed task reset, when picked again, to another task', step(async () => {
+        // A task that crashes under load: the kernel had completed handshakes it never accepted, and resets them as it dies.
+        const crasher = await mesh.addTask({ name: 'crasher', service: WEB, host: 'h1', tcp: [80] });
+        await apply([crasher, t.a1!, t.a2!]);
+        process.kill(crasher.server!.pid, 'SIGSTOP');
+        const port: ProbeRequest = { mode: 'count', proto: 'tcp', targets: [{ host: addr, port: 8080 }], n: 1, timeoutMs: 5000, localPort: 40_123 };
+        const held = await mesh.startProbe(port);
+        await held.started();
+        await sleep(300); // in the crasher's accept queue
+        await mesh.killServer(crasher);
+        assert.match((await held.result()).errors[0] ?? '', /ECONNRESET/);
+        const cleared = () => dp.process.output().split('cleared flows of removed backends').length;
+        const before = cleared();
+        await apply([t.w1!, t.a1!, t.a2!]);
+        await waitUntil("the gone backend's flows cleared (in a batch after the table)", () => cleared() > before, { intervalMs: 20 });
+        const again = await mesh.probe('lab', port);
+        assert.deepEqual([again.failures, names(again)], [0, ['w1']], JSON.stringify(again));
         await apply(all());
       }));
     }

@@ -11,8 +11,8 @@ export interface Target {
 }
 
 export type ProbeRequest =
-  /** `n` requests to each target, one after the other. */
-  | { mode: 'count'; proto: 'tcp' | 'udp'; targets: Target[]; n: number; timeoutMs?: number; request?: string }
+  /** `n` requests to each target, one after the other; from `localPort` if given. */
+  | { mode: 'count'; proto: 'tcp' | 'udp'; targets: Target[]; n: number; timeoutMs?: number; request?: string; localPort?: number }
   /** `concurrency` loops of requests over the targets for `durationMs`, or until `stopFile` exists. */
   | { mode: 'load'; proto: 'tcp' | 'udp'; targets: Target[]; concurrency: number; durationMs: number; timeoutMs?: number; stopFile?: string; request?: string }
   /** One connection kept open, a line every `intervalMs`: which task answers each. */
@@ -41,9 +41,9 @@ const SLOW_MS = 900;
 
 const MAX_ERRORS = 20;
 
-function tcpOnce(t: Target, timeoutMs: number, request?: string): Promise<string> {
+function tcpOnce(t: Target, timeoutMs: number, request?: string, localPort?: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    const s = connect({ host: t.host, port: t.port }, () => request && s.write(request));
+    const s = connect({ host: t.host, port: t.port, localPort }, () => request && s.write(request));
     let buf = '';
     const timer = setTimeout(() => {
       const phase = s.connecting ? 'connecting to' : 'waiting for the answer from';
@@ -97,7 +97,7 @@ async function run(req: ProbeRequest): Promise<ProbeResult> {
   };
   switch (req.mode) {
     case 'count': {
-      const once = req.proto === 'tcp' ? (t: Target, ms: number) => tcpOnce(t, ms, req.request) : udpOnce;
+      const once = (t: Target, ms: number) => (req.proto === 'tcp' ? tcpOnce(t, ms, req.request, req.localPort) : udpOnce(t, ms, req.localPort));
       for (const t of req.targets) {
         for (let i = 0; i < req.n; i++) await once(t, req.timeoutMs ?? 2000).then(ok, fail);
       }

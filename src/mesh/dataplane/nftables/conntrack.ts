@@ -7,8 +7,16 @@ import type { EntryChange } from '../plan-changes.js';
 
 /** More removed backends than this on one entry: clear the entry's UDP flows at once instead of one command per backend. */
 const PER_BACKEND_LIMIT = 16;
-/** The TCP states whose next packet a gone backend would swallow: a SYN retransmitted, or an established flow's. */
-const PINNED_TCP_STATES = ['SYN_SENT', 'ESTABLISHED'];
+/**
+ * The TCP states in which a client's next SYN on the same address and port keeps the entry, so its
+ * DNAT to the gone backend: a SYN retransmitted (SYN_SENT); every state of a connection still open
+ * or closing, whose new SYN conntrack ignores; and CLOSE, a connection the backend reset (the
+ * connections a crashed task had accepted but not served): conntrack reopens a CLOSE entry only
+ * when the client sent the reset, so for 10 s a client port freed by that reset and picked again
+ * went to the dead backend and was refused at once. Not TIME_WAIT, the bulk of a load of short
+ * connections, which a new SYN always reopens as a new entry.
+ */
+const PINNED_TCP_STATES = ['SYN_SENT', 'SYN_RECV', 'ESTABLISHED', 'FIN_WAIT', 'CLOSE_WAIT', 'LAST_ACK', 'CLOSE'];
 
 /** `conntrack` deletions (its command-line syntax, one command a line), by protocol. */
 export interface FlowDeletions {
@@ -22,10 +30,9 @@ export interface FlowDeletions {
  * would outlive the backend by its timeout (dataplane-lab §6). TCP flows only of backends that are
  * gone (their host is down or they stopped), not of `draining` ones, whose established connections
  * finish: a SYN retransmitted to a dead host would otherwise keep its DNAT to it until the client
- * gives up, and an established flow would hang instead of being reset by the next backend. Only
- * those two TCP states: the closed ones (TIME_WAIT, CLOSE), by far the most under a load of short
- * connections, are reopened as new entries by a new SYN anyway. `markOf` gives the entry's
- * conntrack mark, when known: the kernel then returns only that entry's flows to each command.
+ * gives up, and an established flow would hang instead of being reset by the next backend (which
+ * states: PINNED_TCP_STATES). `markOf` gives the entry's conntrack mark, when known: the kernel then
+ * returns only that entry's flows to each command.
  */
 export function removedFlowDeletions(changes: readonly EntryChange[], draining: ReadonlySet<string>, markOf: (c: EntryChange) => number | undefined): FlowDeletions {
   const out: FlowDeletions = { udp: [], tcp: [] };
