@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { sleep } from '../../src/util/clock.js';
 import { namespacePrefix } from '../../src/daemon/task-runtime.js';
 import { withLab, waitUntil, type Lab } from '../lab/index.js';
+import { isAlive } from '../lab/pids.js';
 import { MeshLab } from '../lab/mesh/topology.js';
 import type { ProbeRequest, ProbeResult } from '../lab/mesh/probe.js';
 import { dockerOn, startShoalds, type ShoaldInHost } from './shoald-harness.js';
@@ -192,6 +193,9 @@ for (const dataplane of ['userspace', 'nftables'] as const) {
         // socat's per-connection children come and go: one may be gone already.
         killing = Date.now();
         await exec('kill', ['-KILL', ...pids.map(String)], { allowFail: true });
+        // Killed once its processes are gone: until then its listening socket completes handshakes,
+        // and resets them as it closes (requests in flight on it, though started after `kill` returned).
+        await waitUntil("the killed task's processes gone", () => !pids.some(isAlive), { intervalMs: 2 });
         killedAt = Date.now();
         await waitUntil('the killed task replaced', async () => {
           const now = await runningTasks(run, 'who');

@@ -78,21 +78,27 @@ export function pidsMentioning(text: string): number[] {
 
 /**
  * SIGKILLs the pids and their descendants, again until none is left (a dying parent may still fork),
- * and waits for them to be gone.
+ * and waits for them to be gone. Each round stops them all first: otherwise a parent killed after its
+ * children (the list's order) could see them die and exit on its own in between (a shell's `wait`),
+ * not by SIGKILL, as a lost host's processes would not.
  */
 export async function killTrees(roots: Iterable<number>, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let pids = [...withDescendants(roots)].filter(isAlive);
   while (pids.length) {
-    for (const pid of pids) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    for (const signal of ['SIGSTOP', 'SIGKILL'] as const) signalAll(pids, signal);
     if (Date.now() > deadline) throw new Error(`processes ${pids.join(' ')} survived SIGKILL`);
     await sleep(20);
     pids = [...withDescendants(pids)].filter(isAlive);
+  }
+}
+
+function signalAll(pids: readonly number[], signal: NodeJS.Signals): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
   }
 }
