@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
-import { BUSYBOX_BIN, withLab, waitUntil, type Lab, type HostRef } from './index.js';
+import { BUSYBOX_BIN, LAB_NS_HOST, withLab, waitUntil, type Lab, type HostRef } from './index.js';
 import { isAlive, withDescendants } from './pids.js';
 import { labTraces, NO_TRACES, rootLinks } from './traces.js';
 
@@ -39,7 +39,12 @@ test('three hosts reach each other over the underlay and each has its own hostna
 
 test('partition cuts one host off while the others still talk; heal restores it', async () => {
   await withLab({ hosts: 3 }, async (lab) => {
+    // h1's port has the lowest MAC on the underlay bridge, and h2 has the lab namespace's MAC in its ARP
+    // cache: the lab namespace keeps that MAC when the port leaves, so what h2 sends it still arrives.
+    await lab.exec(LAB_NS_HOST, 'ip', ['link', 'set', 'h1', 'address', '02:00:00:00:00:01']);
+    assert.ok(await reaches(lab, LAB_NS_HOST, 'h2'));
     await lab.partition('h1');
+    assert.ok(await reaches(lab, 'h2', LAB_NS_HOST), 'h2 reaches the lab namespace right after h1 is cut off');
     assert.ok(await reaches(lab, 'h2', 'h3'));
     assert.ok(!(await reaches(lab, 'h1', 'h2')));
     assert.ok(!(await reaches(lab, 'h3', 'h1')));

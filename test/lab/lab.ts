@@ -33,6 +33,8 @@ export type HostRef = string | LabHost;
 /** The namespace that holds the underlay bridge; it doubles as the outside world (a client at .254). */
 export const LAB_NS_HOST = 'lab';
 const UNDERLAY_BRIDGE = 'underlay';
+/** Locally administered; only the lab namespace's own L2 sees it. */
+const UNDERLAY_BRIDGE_MAC = '02:1a:b0:00:00:01';
 const HOST_NAME = /^[a-z][a-z0-9]{0,14}$/;
 const LOG_TAIL_BYTES = 64 * 1024;
 
@@ -88,7 +90,9 @@ export class Lab {
     const ns = this.labHost.netns;
     await this.createNamespaces(this.labHost);
     await setSysctls(ns, LAB_NS_SYSCTLS);
-    await ipIn(ns, ['link', 'add', UNDERLAY_BRIDGE, 'type', 'bridge']);
+    // A MAC of its own: by default a bridge takes its ports' lowest, so a partition (a port leaving) could change
+    // the lab's MAC under the hosts' ARP caches, and their packets to the lab namespace (a probe's answers) vanish for seconds.
+    await ipIn(ns, ['link', 'add', UNDERLAY_BRIDGE, 'address', UNDERLAY_BRIDGE_MAC, 'type', 'bridge']);
     await ipIn(ns, ['addr', 'add', `${this.labHost.address}/24`, 'dev', UNDERLAY_BRIDGE]);
     await ipIn(ns, ['link', 'set', UNDERLAY_BRIDGE, 'up']);
   }

@@ -4,6 +4,7 @@
 // connection shows which task it stays on). UDP: answers every datagram with "<name>".
 // `mute`: accepts TCP connections and never says anything (a task whose host just died).
 // `hangup`: closes each TCP connection at once, without a word (a task killed as it accepted).
+// `request`: says nothing until a line arrives, then "<name>\n" and its end (`read l; hostname`).
 import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
 
@@ -23,6 +24,7 @@ for (const port of ports(tcp)) {
     sock.on('error', () => sock.destroy());
     if (mode === 'mute') return;
     if (mode === 'hangup') return void sock.end();
+    if (mode === 'request') return void sock.on('data', (d) => d.includes('\n') && sock.end(`${name}\n`));
     sock.write(`${name}\n`);
     let buf = '';
     sock.on('data', (d) => {

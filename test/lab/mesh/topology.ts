@@ -47,9 +47,11 @@ export interface TaskOptions {
   udp?: number[];
   /** Start the server (default); false leaves an address that refuses connections. */
   serve?: boolean;
-  /** The server accepts TCP connections and never answers (`mute`), or closes them at once (`hangup`). */
-  answer?: 'mute' | 'hangup';
+  /** The server accepts TCP connections and never answers (`mute`), closes them at once (`hangup`), or answers a request line only (`request`). */
+  answer?: TaskAnswer;
 }
+
+export type TaskAnswer = 'mute' | 'hangup' | 'request';
 
 const here = (f: string) => new URL(f, import.meta.url).pathname;
 
@@ -125,7 +127,7 @@ export class MeshLab {
     return task;
   }
 
-  async startServer(task: MeshTask, tcp: number[], udp: number[], answer?: 'mute' | 'hangup'): Promise<void> {
+  async startServer(task: MeshTask, tcp: number[], udp: number[], answer?: TaskAnswer): Promise<void> {
     const args = [task.name, tcp.join(','), udp.join(','), ...(answer ? [answer] : [])];
     task.server = await this.startIn(task, here('./task-server.js'), args, new RegExp(`ready ${task.name}`));
   }
