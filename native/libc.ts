@@ -19,6 +19,8 @@ const F_DUPFD_CLOEXEC = 1030;
 const F_SETPIPE_SZ = 1031;
 const SPLICE_F_MOVE = 1;
 const SPLICE_F_NONBLOCK = 2;
+const MSG_DONTWAIT = 0x40;
+const MSG_NOSIGNAL = 0x4000;
 const SOL_SOCKET = 1;
 const SO_LINGER = 13;
 const SO_REUSEADDR = 2;
@@ -43,6 +45,12 @@ export interface Libc {
   pipe(size?: number): [number, number];
   /** Moves up to `len` bytes without blocking; the byte count, 0 at end of stream, or -errno. */
   splice(from: number, to: number, len: number): number;
+  /** Reads up to `len` bytes of a socket into `buf` without blocking; the byte count, 0 at end of stream, or -errno. */
+  recv(fd: number, buf: Buffer, len: number): number;
+  /** Sends the first `len` bytes of `buf` on a socket without blocking (no SIGPIPE); the byte count or -errno. */
+  send(fd: number, buf: Buffer, len: number): number;
+  /** Writes the first `len` bytes of `buf` to a (non-blocking) pipe; the byte count or -errno. */
+  write(fd: number, buf: Buffer, len: number): number;
   /** Copies up to `len` bytes from the start of one pipe to another without consuming them; the byte count or -errno. */
   tee(from: number, to: number, len: number): number;
   shutdownWrite(fd: number): void;
@@ -56,9 +64,9 @@ export interface Libc {
   eventFd(): number;
   /** Takes `fd` out of an epoll set. */
   epollDel(epfd: number, fd: number): void;
-  /** A non-blocking IPv4 TCP socket bound to `host:port` and listening (SO_REUSEADDR, as Node's); throws an Error with `code` (EADDRINUSE…). */
+  /** A non-blocking IPv4 TCP socket bound to `host:port` and listening (SO_REUSEADDR, as Node's; TCP_NODELAY, which accepted connections inherit); throws an Error with `code` (EADDRINUSE…). */
   listenTcp(host: string, port: number, backlog: number): number;
-  /** A connection accepted on a non-blocking listening socket (non-blocking, TCP_NODELAY), or -errno (-EAGAIN: none waiting). */
+  /** A connection accepted on a non-blocking listening socket (non-blocking; TCP_NODELAY from `listenTcp`), or -errno (-EAGAIN: none waiting). */
   accept(fd: number): number;
   /** A non-blocking connect to `host:port` started: the socket (the result comes as EPOLLOUT, then `socketError`), or -errno. */
   connectTcp(host: string, port: number): number;
@@ -87,6 +95,8 @@ export function openLibc(): Libc {
   const splice = lib.func('intptr_t splice(int fd_in, void *off_in, int fd_out, void *off_out, size_t len, unsigned int flags)');
   const tee = lib.func('intptr_t tee(int fd_in, int fd_out, size_t len, unsigned int flags)');
   const shutdown = lib.func('int shutdown(int fd, int how)');
+  const recv = lib.func('intptr_t recv(int fd, void *buf, size_t n, int flags)');
+  const send = lib.func('intptr_t send(int fd, void *buf, size_t n, int flags)');
   const setsockopt = lib.func('int setsockopt(int fd, int level, int name, void *value, uint32_t len)');
   const epollCreate1 = lib.func('int epoll_create1(int flags)');
   const epollCtl = lib.func('int epoll_ctl(int epfd, int op, int fd, void *event)');
@@ -121,6 +131,11 @@ export function openLibc(): Libc {
     host.split('.').forEach((o, i) => (addr[4 + i] = Number(o)));
     return addr;
   };
+  /** A byte count returned by libc, or -errno. */
+  const byteCount = (r: unknown): number => {
+    const n = Number(r);
+    return n < 0 ? -koffi.errno() : n;
+  };
   const newSocket = (): number => socket(AF_INET, SOCK_STREAM | O_NONBLOCK | O_CLOEXEC, 0) as number;
   const noDelay = (fd: number) => setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, intOne, 4);
   return {
@@ -135,14 +150,11 @@ export function openLibc(): Libc {
       if (size !== undefined) fcntl(fds[1], F_SETPIPE_SZ, 'int', size);
       return fds;
     },
-    splice: (from, to, len) => {
-      const n = Number(splice(from, null, to, null, len, SPLICE_F_MOVE | SPLICE_F_NONBLOCK));
-      return n < 0 ? -koffi.errno() : n;
-    },
-    tee: (from, to, len) => {
-      const n = Number(tee(from, to, len, SPLICE_F_NONBLOCK));
-      return n < 0 ? -koffi.errno() : n;
-    },
+    splice: (from, to, len) => byteCount(splice(from, null, to, null, len, SPLICE_F_MOVE | SPLICE_F_NONBLOCK)),
+    recv: (fd, buf, len) => byteCount(recv(fd, buf, len, MSG_DONTWAIT)),
+    send: (fd, buf, len) => byteCount(send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL)),
+    write: (fd, buf, len) => byteCount(write(fd, buf, len)),
+    tee: (from, to, len) => byteCount(tee(from, to, len, SPLICE_F_NONBLOCK)),
     shutdownWrite: (fd) => void shutdown(fd, SHUT_WR),
     reset: (fd) => {
       setsockopt(fd, SOL_SOCKET, SO_LINGER, linger0, 8);
@@ -171,6 +183,7 @@ export function openLibc(): Libc {
       const fd = newSocket();
       if (fd < 0) failed('socket');
       setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, intOne, 4);
+      noDelay(fd);
       if ((bind(fd, sockaddr(host, port), SOCKADDR_IN_SIZE) as number) < 0 || (listen(fd, backlog) as number) < 0) {
         const errno = koffi.errno();
         close(fd);
@@ -181,9 +194,7 @@ export function openLibc(): Libc {
     },
     accept: (fd) => {
       const c = accept4(fd, null, null, O_NONBLOCK | O_CLOEXEC) as number;
-      if (c < 0) return -koffi.errno();
-      noDelay(c);
-      return c;
+      return c < 0 ? -koffi.errno() : c;
     },
     connectTcp: (host, port) => {
       const fd = newSocket();

@@ -1,4 +1,5 @@
 // What Splicer (main thread) and the splice threads tell each other.
+import type { BalanceMemory } from './balance.js';
 
 /** A route as the splice threads see it: its backends' addresses and port, and the round-robin turn shared with every thread (Route.turn). */
 export interface ThreadRoute {
@@ -46,8 +47,9 @@ export interface UpstreamReport {
 export type SpliceReport = { op: 'bytes'; counts: number[] } | { op: 'closed'; id: number; bytesIn: number; bytesOut: number; reset: boolean } | UpstreamReport;
 
 export interface SpliceThreadData {
-  wakeFd: number;
+  /** Every thread's eventfd (a thread is woken through its own: commands, connections handed to it). */
+  wakeFds: number[];
   /** Connections of thread `index` get ids n × threads + index. */
   index: number;
-  threads: number;
+  balance: BalanceMemory;
 }

@@ -1,17 +1,23 @@
 // A splice thread of the userspace proxy (a worker_thread started by Splicer). It accepts TCP
 // connections on the listening sockets it is given, connects each to a backend (round robin shared
 // with the other threads, another backend on a refusal, a timeout, or a failure before it answered:
-// the client's bytes so far are kept until then and sent again), and relays their bytes with splice(2). One epoll loop, no JavaScript per chunk and no Node socket per
-// connection. The loop is synchronous: commands arrive
-// on a MessagePort read with receiveMessageOnPort when the eventfd it waits on is signalled.
+// the client's bytes so far are kept until then and sent again), and relays their bytes (relay.ts:
+// small reads copied with recv/send, large transfers spliced). A thread holding more connections
+// than another hands new ones over (balance.ts). One epoll loop, no JavaScript per chunk and no Node
+// socket per connection. The loop is synchronous: commands arrive on a MessagePort read with
+// receiveMessageOnPort when the eventfd it waits on is signalled.
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { EPOLLERR, EPOLLET, EPOLLEXCLUSIVE, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLL_EVENT_SIZE, epollEventAt, openLibc } from '../../../../native/libc.js';
+import { ThreadBalance, type HandedOver } from './balance.js';
 import { Direction, pipePools } from './relay.js';
 import { FAILED_BACKEND_COOLDOWN_MS } from './route.js';
 import type { SpliceCommand, SpliceReport, SpliceThreadData, ThreadRoute, ThreadTable, UpstreamReport } from './splice-protocol.js';
 
 const libc = openLibc();
-const { port, wakeFd, index, threads } = workerData as SpliceThreadData & { port: MessagePort };
+const { port, wakeFds, index, balance: memory } = workerData as SpliceThreadData & { port: MessagePort };
+const wakeFd = wakeFds[index]!;
+const threads = wakeFds.length;
+const balance = new ThreadBalance(memory, index, wakeFds, libc.signal);
 /** How often byte counts of long connections are reported while they last. */
 const REPORT_MS = 500;
 /** How often pending connects are checked against their deadline. */
@@ -68,6 +74,8 @@ class Conn {
   left?: string;
   reported = false;
   deadline = 0;
+  /** The client's events while its upstream connects (ignored then: `relay` reads what they told of). */
+  clientEvents = 0;
 
   constructor(
     readonly id: number,
@@ -129,16 +137,34 @@ function acceptOn(l: Listener): void {
     const fd = libc.accept(l.fd);
     if (fd < 0) return; // -EAGAIN: none left (or another thread took it)
     const route = l.routeOf(fd);
-    if (route === undefined) {
-      libc.reset(fd);
-      continue;
+    if (route === undefined) libc.reset(fd);
+    else if (!balance.handOver({ fd, listener: l.id, route })) {
+      balance.opened();
+      start(fd, l, route);
     }
-    const c = new Conn(++accepted * threads + index, fd, l, route);
-    conns.set(c.id, c);
-    byFd.set(fd, c);
-    register(c, fd);
-    connectNext(c, Date.now());
   }
+}
+
+/** Takes the connections other threads handed to this one (counted as its own already). */
+function takeHandedOver(): void {
+  for (const h of balance.take()) {
+    const l = listeners.get(h.listener);
+    if (l) start(h.fd, l, h.route);
+    else dropHandedOver(h); // its listener closed here before it came (as one left in the backlog)
+  }
+}
+
+function dropHandedOver(h: HandedOver): void {
+  libc.reset(h.fd);
+  balance.closed();
+}
+
+function start(fd: number, l: Listener, route: number): void {
+  const c = new Conn(++accepted * threads + index, fd, l, route);
+  conns.set(c.id, c);
+  byFd.set(fd, c);
+  register(c, fd);
+  connectNext(c, Date.now());
 }
 
 /** Connects `c` to the next backend of its route it has not tried; resets the client when none is left. */
@@ -197,24 +223,35 @@ function retry(c: Conn, now: number): void {
   connectNext(c, now);
 }
 
-function connected(c: Conn): void {
+function connected(c: Conn, events: number): void {
   connecting.delete(c);
   report(c, c.backend);
-  relay(c);
+  relay(c, events);
 }
 
-function relay(c: Conn): void {
+/**
+ * Starts relaying once the upstream connected (its event: `events`). Only what the events told of
+ * is read (each later byte is a new event), except after a move: the client's socket may then hold
+ * bytes the way before left unread, their event long gone, so it is read to EAGAIN.
+ */
+function relay(c: Conn, events: number): void {
+  const clientEvents = c.sent ? undefined : c.clientEvents;
+  c.clientEvents = 0;
   c.up = c.sent?.keeping ? c.sent.resend(c.upstream) : new Direction(libc, pipes, c.client, c.upstream, true);
   c.sent = undefined;
   c.down = new Direction(libc, pipes, c.upstream, c.client);
   c.down.holdEnd = true;
-  // Bytes that arrived before may have had their edge already.
-  settle(c, c.up.pump() && c.down.pump(), Date.now());
+  settle(c, reads(c.up, clientEvents) && reads(c.down, events), Date.now());
+}
+
+/** Reads what an event of `d`'s socket tells of (no read without EPOLLIN or an end; false on an error); `undefined`: not known, read to EAGAIN. */
+function reads(d: Direction, events: number | undefined): boolean {
+  return events === undefined ? d.pump() : !(events & EPOLLERR) && (!(events & READ_EVENTS) || d.pump(events));
 }
 
 /** Ends a connection: both sockets closed (with a reset when `reset`), its last counts reported. */
 function finish(c: Conn, reset: boolean): void {
-  conns.delete(c.id);
+  if (conns.delete(c.id)) balance.closed();
   connecting.delete(c);
   byFd.delete(c.client);
   const close = reset ? libc.reset : libc.close;
@@ -235,14 +272,17 @@ function finish(c: Conn, reset: boolean): void {
 function progress(c: Conn, fd: number, events: number, now: number): void {
   if (!c.up) {
     // Connecting: the upstream's first event tells how it went; the client waits (its bytes are read once connected).
-    if (fd !== c.upstream) return;
+    if (fd !== c.upstream) {
+      c.clientEvents |= events;
+      return;
+    }
     if (events & (EPOLLERR | EPOLLHUP) && libc.socketError(fd) !== 0) retry(c, now);
-    else if (events & EPOLLOUT) connected(c);
+    else if (events & EPOLLOUT) connected(c, events);
     return;
   }
   const from = fd === c.client ? c.up : c.down!;
   const to = fd === c.client ? c.down! : c.up;
-  settle(c, !(events & EPOLLERR) && (!(events & READ_EVENTS) || from.pump()) && (!(events & EPOLLOUT) || to.writable()), now);
+  settle(c, reads(from, events) && (!(events & EPOLLOUT) || to.writable()), now);
 }
 
 /**
@@ -314,10 +354,12 @@ function pruneRoutes(): void {
   for (const id of routes.keys()) if (!used.has(id)) routes.delete(id);
 }
 
-/** Takes the commands Splicer sent; false once told to stop. */
+/** Takes the commands Splicer sent; false once told to stop. (The eventfd also wakes this thread for connections handed to it: often no command then.) */
 function commands(): boolean {
   libc.drain(wakeFd);
+  let any = false;
   for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
+    any = true;
     const cmd = m.message as SpliceCommand;
     if (cmd.op === 'listen') listen(cmd);
     else if (cmd.op === 'table') setTable(cmd);
@@ -325,10 +367,11 @@ function commands(): boolean {
     else {
       for (const l of [...listeners.values()]) unlisten({ op: 'unlisten', listener: l.id, reset: true });
       for (const c of [...conns.values()]) finish(c, true);
+      balance.close().forEach(dropHandedOver);
       return false;
     }
   }
-  pruneRoutes();
+  if (any) pruneRoutes();
   return true;
 }
 
@@ -350,7 +393,8 @@ function timeouts(now: number): void {
 const events = Buffer.alloc(256 * EPOLL_EVENT_SIZE);
 let lastReport = Date.now();
 for (let running = true; running; ) {
-  const n = libc.epollWait(epfd, events, connecting.size > 0 ? CONNECT_CHECK_MS : REPORT_MS);
+  const n = libc.epollWait(epfd, events, !balance.mayWait() ? 0 : connecting.size > 0 ? CONNECT_CHECK_MS : REPORT_MS);
+  balance.busy();
   const now = Date.now();
   for (let i = 0; i < n; i++) {
     const { events: ev, fd, tag } = epollEventAt(events, i);
@@ -361,11 +405,13 @@ for (let running = true; running; ) {
       else if (h && tag === (fd === h.client ? h.clientTag : h.upstreamTag)) progress(h, fd, ev, now);
     }
   }
+  if (running && balance.handed) takeHandedOver();
   if (connecting.size > 0) timeouts(now);
   if (now - lastReport >= REPORT_MS) {
     lastReport = now;
     reportBytes();
   }
+  balance.wake();
   // One message per turn of the loop, whatever it holds.
   if (out.length > 0) port.postMessage(out.splice(0));
 }

@@ -3,6 +3,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { openLibc, type Libc } from '../../../../native/libc.js';
 import { errorMessage } from '../../../util/errors.js';
 import type { Logger } from '../../../util/logger.js';
+import { balanceMemory } from './balance.js';
 import type { SpliceCommand, SpliceReport, SpliceThreadData, ThreadTable, UpstreamReport } from './splice-protocol.js';
 
 /** What a connection the threads relay tells its owner: bytes as they pass (client → backend, back), and its end. */
@@ -58,10 +59,11 @@ export class Splicer {
       return undefined;
     }
     const n = Math.max(1, count);
-    const threads = Array.from({ length: n }, (_, index): SpliceThread => {
-      const wakeFd = libc.eventFd();
+    const wakeFds = Array.from({ length: n }, () => libc.eventFd());
+    const balance = balanceMemory(n);
+    const threads = wakeFds.map((wakeFd, index): SpliceThread => {
       const { port1, port2 } = new MessageChannel();
-      const data: SpliceThreadData & { port: MessagePort } = { wakeFd, index, threads: n, port: port2 };
+      const data: SpliceThreadData & { port: MessagePort } = { wakeFds, index, balance, port: port2 };
       const worker = new Worker(new URL('./splice-thread.js', import.meta.url), { workerData: data, transferList: [port2] });
       worker.on('error', (err) => log.error({ err: errorMessage(err) }, 'a splice thread failed; its connections are lost'));
       worker.unref();
