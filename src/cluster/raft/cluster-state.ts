@@ -18,7 +18,13 @@ interface StateSnapshot {
   tables: Partial<Record<TableName, TableTypes[TableName][]>>;
   tableVersions: Partial<Record<TableName, number>>;
   members: Member[];
+  /** Recently applied commands (ID, index), and the index after which every applied command is listed (absent in older snapshots). */
+  recent?: [string, number][];
+  recentFrom?: number;
 }
+
+/** How many applied command IDs the state remembers: enough for the writes a member can have in flight through a snapshot. */
+const RECENT_COMMANDS = 4096;
 
 /**
  * The replicated state machine of the store: the tables (with their indexes), the index each
@@ -31,6 +37,13 @@ export class ClusterState {
   index = 0;
   readonly members = new Map<NodeId, string>();
   private tableVersions = new Map<TableName, number>();
+  /**
+   * The IDs of the commands applied last, with their index, kept in snapshots too: a member that
+   * forwarded a write and then caught up from a snapshot learns from it whether the write landed.
+   */
+  private recent = new Map<string, number>();
+  /** Every command applied after this index is in `recent`. */
+  private recentFrom = 0;
 
   constructor(private readonly log: Logger) {}
 
@@ -61,7 +74,22 @@ export class ClusterState {
     const conflict = this.conflict(cmd);
     if (conflict) return { conflict };
     for (const c of cmd.changes) this.tableVersions.set(c.table, index);
+    this.remember(cmd.id, index);
     return { events: applyChanges(this.tables, cmd.changes, index) };
+  }
+
+  /** Whether the command `id` was applied at an index after `after`: undefined when that is no longer known. */
+  applied(id: string, after: number): boolean | undefined {
+    if (this.recent.has(id)) return true;
+    return this.recentFrom <= after ? false : undefined;
+  }
+
+  private remember(id: string, index: number): void {
+    this.recent.set(id, index);
+    if (this.recent.size <= RECENT_COMMANDS) return;
+    const [oldest, at] = this.recent.entries().next().value as [string, number];
+    this.recent.delete(oldest);
+    this.recentFrom = at;
   }
 
   snapshot(): string {
@@ -70,6 +98,8 @@ export class ClusterState {
       tables: this.tables.dump(),
       tableVersions: Object.fromEntries(this.tableVersions),
       members: [...this.members].map(([id, addr]) => ({ id, addr })),
+      recent: [...this.recent],
+      recentFrom: this.recentFrom,
     };
     return JSON.stringify(s);
   }
@@ -81,6 +111,8 @@ export class ClusterState {
     this.tableVersions = new Map(Object.entries(s.tableVersions) as [TableName, number][]);
     this.members.clear();
     for (const m of s.members) this.members.set(m.id, m.addr);
+    this.recent = new Map(s.recent ?? []);
+    this.recentFrom = s.recentFrom ?? index;
     this.index = index;
     this.log.debug({ index, tables: TABLE_NAMES.length }, 'store state restored from a snapshot');
   }

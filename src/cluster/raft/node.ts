@@ -189,7 +189,11 @@ export class RaftNode {
     if (this.stopped) return;
     // While this member's write is in progress, what a quorum has committed since applies at once
     // (a leader's commit does not wait for its own copy when two followers have theirs).
-    if (this.running) return this.applyEntries(this.inFlight?.snapshot ? [] : this.core.takeCommitted());
+    // A leader sends what it proposed meanwhile at once (its followers write while it does).
+    if (this.running) {
+      if (this.inFlight?.sendNow) for (const m of this.core.leaderMessagesNow()) this.opts.transport.send(m);
+      return this.applyEntries(this.inFlight?.snapshot ? [] : this.core.takeCommitted());
+    }
     if (!this.core.hasReady()) return;
     this.running = this.drain().then(
       () => (this.running = undefined),
@@ -215,18 +219,18 @@ export class RaftNode {
       stateMachine.restore(rd.snapshot);
       this.lastSnapshotIndex = rd.snapshot.meta.index;
     }
-    // A leader's appends go out first: followers write their copies while the leader writes its own.
-    const sendFirst = rd.sendNow && rd.entries.length > 0 && rd.messages.length > 0;
+    // A leader's messages go out first: followers write their copies while the leader writes its own.
+    const sendFirst = rd.sendNow;
     if (sendFirst) for (const m of rd.messages) transport.send(m);
     // Committed entries are on a quorum's disks already: they apply while this member's new
     // entries are written (as etcd does), so their callers hear back one fsync sooner.
     this.apply(rd);
     // The transport gets a turn of the event loop to put the appends (and answers) on the wire before the log write takes it.
-    if (sendFirst) {
+    if (sendFirst && rd.entries.length > 0 && rd.messages.length > 0) {
       await new Promise<void>((resolve) => this.schedule(resolve));
       if (this.stopped) return;
     }
-    await storage.save(rd.hardState, rd.entries);
+    await storage.save(rd.hardState, rd.entries, { blocking: this.core.role !== 'leader' });
     if (this.stopped) return;
     if (!sendFirst) for (const m of rd.messages) transport.send(m);
     this.core.advance(rd);

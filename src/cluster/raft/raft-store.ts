@@ -71,8 +71,12 @@ export class RaftStore implements Store {
   private readonly listeners = new Set<(events: StoreEvent[]) => void>();
   private readonly leadershipListeners = new Set<(isLeader: boolean) => void>();
   private readonly waiters = new Map<string, Waiter>();
-  /** Writes this member forwarded to the leader and waits for, by command ID: true once applied. */
-  private readonly forwarded = new Map<string, boolean>();
+  /**
+   * Writes this member forwarded to the leader and waits for, by command ID, with the index this
+   * member had applied when it sent them (they can only land after it): pending, landed once
+   * applied here, unknown when a snapshot skipped past them and no longer tells.
+   */
+  private readonly forwarded = new Map<string, { after: number; fate: 'pending' | 'landed' | 'unknown' }>();
   /** Callbacks re-checked whenever something is applied or leadership changes. */
   private readonly wakeups = new Set<() => void>();
   private queue: Promise<unknown> = Promise.resolve();
@@ -236,7 +240,7 @@ export class RaftStore implements Store {
         if (tx.changes().length === 0) return result;
         const cmd = this.command(tx);
         sent.set(cmd.id, result);
-        this.forwarded.set(cmd.id, false);
+        this.forwarded.set(cmd.id, { after: this.state.index, fate: 'pending' });
         const reply = await this.forwardWhileLeading(cmd);
         if (reply === 'leader changed') {
           // The leader it went to may have committed it or not: that is known once this member applied
@@ -249,19 +253,26 @@ export class RaftStore implements Store {
           await this.waitFor(() => this.state.index >= reply.index, 'applying the write here');
           return result;
         }
-        if (attempt >= FORWARD_TRIES) throw new ShoalError('conflict', `update conflicted ${attempt} times: ${reply.conflict}`);
         this.opts.log.debug({ node: this.opts.id, conflict: reply.conflict }, 'forwarded write conflicted; catching up and running it again');
-        // A copy of the request delivered twice conflicts with the first copy's own write: that one counts (checked above).
+        // A copy of the request delivered twice conflicts with the first copy's own write: that one counts.
         await this.waitFor(() => this.state.index >= reply.latest, 'catching up with the leader');
+        const own = this.landed(sent);
+        if (own) return own.result;
+        if (attempt >= FORWARD_TRIES) throw new ShoalError('conflict', `update conflicted ${attempt} times: ${reply.conflict}`);
       }
     } finally {
       for (const id of sent.keys()) this.forwarded.delete(id);
     }
   }
 
-  /** The command of `sent` that was applied here, if one was. */
+  /** The command of `sent` that was applied here, if one was; throws when that can no longer be known. */
   private landed<R>(sent: Map<string, R>): { result: R } | undefined {
-    for (const [id, result] of sent) if (this.forwarded.get(id)) return { result };
+    for (const [id, result] of sent) if (this.forwarded.get(id)?.fate === 'landed') return { result };
+    for (const id of sent.keys()) {
+      if (this.forwarded.get(id)?.fate === 'unknown') {
+        throw new ShoalError('unavailable', 'this manager caught up from a snapshot while its write waited at the leader: whether the write was applied is unknown; check the object and retry');
+      }
+    }
     return undefined;
   }
 
@@ -372,7 +383,8 @@ export class RaftStore implements Store {
     } else {
       const cmd = decodeCommand(e.data);
       const r = this.state.apply(e.index, cmd);
-      if ('events' in r && this.forwarded.has(cmd.id)) this.forwarded.set(cmd.id, true);
+      const mine = this.forwarded.get(cmd.id);
+      if ('events' in r && mine) mine.fate = 'landed';
       const w = this.waiters.get(cmd.id);
       if (w) {
         this.waiters.delete(cmd.id);
@@ -411,6 +423,10 @@ export class RaftStore implements Store {
     this.state.restore(s.data, s.meta.index);
     for (const [id, addr] of this.state.members) if (id !== this.opts.id && addr) this.opts.transport.setPeer(id, addr);
     this.overlay.clear();
+    for (const [id, mine] of this.forwarded) {
+      const applied = this.state.applied(id, mine.after);
+      if (mine.fate === 'pending' && applied !== false) mine.fate = applied ? 'landed' : 'unknown';
+    }
     const events = snapshotEvents(before, this.state.tables, s.meta.index);
     if (events.length) notifyWatchers(this.listeners, events, this.opts.log);
     this.rejectOverwritten(s.meta.index);

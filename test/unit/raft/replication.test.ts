@@ -142,3 +142,46 @@ test('a lost acknowledgement: the next heartbeat has the leader ask again, and t
   assert.equal(a.log.committed, a.log.lastIndex());
   assert.deepEqual(datas(net.applied.get('b')!), ['x']);
 });
+
+test('§10.2.1: while a leader writes a Ready, what it proposes meanwhile goes to its followers at once, and commits on their copies', () => {
+  const net = new TestNetwork(['a', 'b', 'c']);
+  net.campaign('a');
+  const a = net.node('a');
+  a.propose('1');
+  const writing = a.ready(); // being written: not advanced yet
+  assert.ok(writing.sendNow);
+  a.propose('2');
+  const now = a.leaderMessagesNow();
+  assert.deepEqual(now.filter((m) => m.type === 'app').map((m) => [m.to, m.entries!.map((e) => e.data)]), [['b', ['2']], ['c', ['2']]]);
+  // The followers take both appends (the first Ready's, then the one sent early) and answer; both commit without a's own copy.
+  for (const m of [...writing.messages, ...now]) net.node(m.to).step(m);
+  for (const id of ['b', 'c']) {
+    const rd = net.node(id).ready();
+    net.node(id).advance(rd);
+    for (const m of rd.messages) a.step(m);
+  }
+  assert.deepEqual(a.takeCommitted().filter((e) => e.data !== '').map((e) => e.data), ['1', '2']);
+  assert.deepEqual(net.node('b').leaderMessagesNow(), [], 'a follower sends nothing outside a Ready');
+});
+
+test('§10.2.1: a leader whose new term is not on its disk yet sends nothing outside a Ready', () => {
+  const net = new TestNetwork(['a', 'b', 'c']);
+  const a = net.node('a');
+  /** Sends a's Ready to the others and steps their answers into a, without writing a's Ready. */
+  const round = (): ReturnType<typeof a.ready> => {
+    const rd = a.ready();
+    for (const m of rd.messages) net.node(m.to).step(m);
+    for (const id of ['b', 'c']) {
+      const theirs = net.node(id).ready();
+      net.node(id).advance(theirs);
+      for (const m of theirs.messages) a.step(m);
+    }
+    return rd;
+  };
+  a.campaign();
+  a.advance(round()); // the pre-vote (no new term)
+  round(); // the vote: a leads, its new term and vote not written
+  assert.equal(a.role, 'leader');
+  a.propose('x');
+  assert.deepEqual(a.leaderMessagesNow(), []);
+});

@@ -4,6 +4,8 @@ import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncat
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileStorage } from '../../../src/cluster/raft/storage/file-storage.js';
+import { loadDataKey } from '../../../src/cluster/raft/storage/encryption.js';
+import { encodeRecord } from '../../../src/cluster/raft/storage/records.js';
 import { silentLogger } from '../../../src/util/logger.js';
 import { isShoalError } from '../../../src/util/errors.js';
 import type { Entry, Snapshot } from '../../../src/cluster/raft/core/types.js';
@@ -169,4 +171,18 @@ test('at rest everything is encrypted; with an unlock key the store opens only w
   s.setUnlockKey(undefined); // autolock turned off
   s.close();
   assert.equal(open(dir).load().hardState.term, 1);
+}));
+
+test('a log written before entries were packed (JSON records) is read, and written on after', withDir(async (dir) => {
+  const s = open(dir);
+  await s.save({ term: 1, vote: 'a', commit: 1 }, range(1, 2, 1));
+  s.close();
+  const key = loadDataKey(join(dir, 'keys.json'), undefined);
+  appendFileSync(lastSegment(dir), encodeRecord(key, { e: [e(3, 1, '{"quoted":"json"}')], h: { term: 1, vote: 'a', commit: 3 } }));
+  const again = open(dir);
+  assert.deepEqual(again.load().entries.map((x) => x.data), ['d1', 'd2', '{"quoted":"json"}']);
+  assert.deepEqual(again.load().hardState, { term: 1, vote: 'a', commit: 3 });
+  await again.save(undefined, [e(4, 1)], { blocking: true });
+  again.close();
+  assert.deepEqual(open(dir).load().entries.map((x) => x.index), [1, 2, 3, 4]);
 }));

@@ -277,6 +277,22 @@ export class RaftCore {
   }
 
   /**
+   * A leader's messages, handed out now, outside a Ready, while the driver is still writing the
+   * last one: appends of entries proposed since (Raft thesis §10.2.1: a leader may send entries
+   * before they are on its own disk) and heartbeats. None while its term or vote is not on disk
+   * yet, or when it does not lead.
+   */
+  leaderMessagesNow(): Message[] {
+    const h = this.hardState();
+    if (this.role !== 'leader' || h.term !== this.prevHard.term || h.vote !== this.prevHard.vote) return [];
+    if (this.appendsDue) this.sendAppends();
+    this.appendsDue = false;
+    const msgs = this.msgs;
+    this.msgs = [];
+    return msgs;
+  }
+
+  /**
    * Committed entries not handed out yet, handed out now, outside a Ready: the driver applies them
    * while it waits for a write. A leader's own copy need not be on its disk for an entry to be
    * committed (any majority of copies on disk is), so it need not wait for its write to apply it.

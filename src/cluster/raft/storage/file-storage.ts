@@ -4,7 +4,7 @@ import type { Logger } from '../../../util/logger.js';
 import type { Entry, HardState, Snapshot } from '../core/types.js';
 import { loadDataKey, writeKeyFile, type DataKey } from './encryption.js';
 import { SnapshotFiles } from './snapshots.js';
-import type { PersistedState, RaftStorage } from './types.js';
+import type { PersistedState, RaftStorage, SaveHow } from './types.js';
 import { Wal } from './wal.js';
 
 export interface FileStorageOptions {
@@ -45,8 +45,8 @@ export class FileStorage implements RaftStorage {
     return this.loaded;
   }
 
-  save(hardState: HardState | undefined, entries: readonly Entry[]): Promise<void> {
-    return this.wal.append(hardState, entries);
+  save(hardState: HardState | undefined, entries: readonly Entry[], how: SaveHow = {}): Promise<void> {
+    return this.wal.append(hardState, entries, how.blocking ?? false);
   }
 
   saveSnapshot(snapshot: Snapshot): void {

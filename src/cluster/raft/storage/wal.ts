@@ -4,12 +4,13 @@ import type { Logger } from '../../../util/logger.js';
 import { syncDir } from '../../store/durable-file.js';
 import type { Entry, HardState } from '../core/types.js';
 import type { DataKey } from './encryption.js';
-import { decodeRecord, encodeRecord, zeroTail } from './records.js';
+import { pack, PACKED, unpack } from '../entries-codec.js';
+import { openRecord, sealRecord, zeroTail, type DecodeResult } from './records.js';
 import { emptyHardState, mustSync } from './types.js';
 
 /** One durable write: entries (possibly replacing a suffix) and the hard state after them. */
 interface WalRecord {
-  e?: Entry[];
+  e?: readonly Entry[];
   h?: HardState;
   /** The log was replaced by a snapshot ending at this index: forget every entry before this record. */
   r?: number;
@@ -83,7 +84,7 @@ export class Wal {
       const buf = readFileSync(path);
       let off = 0;
       while (off < buf.length && !zeroTail(buf, off)) {
-        const r = decodeRecord<WalRecord>(this.key, buf, off);
+        const r = decodeWalRecord(this.key, buf, off);
         if ('torn' in r) {
           if (i < this.segments.length - 1) throw new Error(`raft log segment ${seg.name} is damaged at byte ${off} (${r.torn}); it is not the last segment, so this is not a torn write`);
           this.log.warn({ segment: seg.name, offset: off, cutBytes: buf.length - off, reason: r.torn }, 'raft log had a torn tail (a write cut by a crash, never acknowledged); cut it off');
@@ -110,12 +111,12 @@ export class Wal {
    * synced (a restart learns the rest again from the leader), as etcd's MustSync does; it is
    * still written, since a restarted member knows its membership from the entries it applies.
    * The caller waits for a synced write before the next call (the zeroed space it may extend is
-   * written to only after that).
+   * written to only after that). `blocking` syncs on this thread instead.
    */
-  append(hardState: HardState | undefined, entries: readonly Entry[]): Promise<void> {
+  append(hardState: HardState | undefined, entries: readonly Entry[], blocking: boolean): Promise<void> {
     if (!hardState && entries.length === 0) return Promise.resolve();
     const rec: WalRecord = {};
-    if (entries.length) rec.e = [...entries];
+    if (entries.length) rec.e = entries;
     if (hardState) rec.h = hardState;
     const sync = mustSync(this.hardState, hardState, entries);
     this.write(rec, false);
@@ -124,6 +125,11 @@ export class Wal {
     if (!sync) return Promise.resolve();
     const fd = this.fd;
     const zeros = this.allocated - this.size < PREALLOCATE / 2 ? this.extend() : undefined;
+    if (blocking) {
+      if (zeros) writeSync(fd, zeros.buf, 0, zeros.buf.length, zeros.at);
+      fdatasyncSync(fd);
+      return Promise.resolve();
+    }
     return new Promise((resolve, reject) => {
       const sync = (): void => fdatasync(fd, (err) => (err ? reject(err) : resolve()));
       if (!zeros) return sync();
@@ -166,7 +172,7 @@ export class Wal {
 
   private write(rec: WalRecord, sync = true): void {
     if (this.size >= this.segmentBytes) this.startSegment();
-    const buf = encodeRecord(this.key, rec);
+    const buf = sealRecord(this.key, pack({ h: rec.h, r: rec.r }, rec.e));
     if (this.size + buf.length > this.allocated) this.preallocate(this.size + buf.length);
     writeSync(this.fd, buf, 0, buf.length, this.size);
     if (sync) fdatasyncSync(this.fd);
@@ -204,6 +210,19 @@ export class Wal {
     this.size = 0;
     this.allocated = 0;
     this.write({ h: this.hardState });
+  }
+}
+
+/** The WAL record at `offset`: packed, or JSON as written before entries were packed. */
+function decodeWalRecord(key: DataKey, buf: Buffer, offset: number): DecodeResult<WalRecord> {
+  const r = openRecord(key, buf, offset);
+  if ('torn' in r) return r;
+  try {
+    if (r.value[0] !== PACKED) return { value: JSON.parse(r.value.toString('utf8')) as WalRecord, end: r.end };
+    const { head, entries } = unpack(r.value);
+    return { value: { ...(head as Omit<WalRecord, 'e'>), ...(entries ? { e: entries } : {}) }, end: r.end };
+  } catch {
+    return { torn: 'record does not decode' };
   }
 }
 

@@ -3,6 +3,7 @@ import type { ServerSurfaceCall } from '@grpc/grpc-js/build/src/server-call.js';
 import { ShoalError, isShoalError, errorMessage, type ErrorCode } from '../../../util/errors.js';
 import type { Logger } from '../../../util/logger.js';
 import type { Message, NodeId } from '../core/types.js';
+import { pack, PACKED, unpack } from '../entries-codec.js';
 import type { Transport, TransportHandler } from './types.js';
 
 /** Snapshots travel in chunks of this size, so any snapshot fits under gRPC's message limit. */
@@ -20,10 +21,19 @@ const json = {
   deserialize: (b: Buffer): unknown => JSON.parse(b.toString('utf8')),
 };
 const raw = { serialize: (b: Buffer): Buffer => b, deserialize: (b: Buffer): Buffer => b };
+/** Raft messages with their entries packed (see entries-codec); a JSON message (an older manager's) is read too. */
+const packed = {
+  serialize: ({ entries, ...head }: Message): Buffer => pack(head, entries),
+  deserialize: (b: Buffer): Message => {
+    if (b[0] !== PACKED) return json.deserialize(b) as Message;
+    const { head, entries } = unpack(b);
+    return entries ? { ...(head as Message), entries } : (head as Message);
+  },
+};
 
-/** The Raft service between managers, without protobuf: messages are JSON, snapshot chunks raw bytes. */
+/** The Raft service between managers, without protobuf: messages packed, snapshot chunks raw bytes, answers JSON. */
 const service = {
-  stream: { path: '/shoal.raft.Raft/Stream', requestStream: true, responseStream: false, requestSerialize: json.serialize, requestDeserialize: json.deserialize, responseSerialize: json.serialize, responseDeserialize: json.deserialize },
+  stream: { path: '/shoal.raft.Raft/Stream', requestStream: true, responseStream: false, requestSerialize: packed.serialize, requestDeserialize: packed.deserialize, responseSerialize: json.serialize, responseDeserialize: json.deserialize },
   snapshot: { path: '/shoal.raft.Raft/Snapshot', requestStream: true, responseStream: false, requestSerialize: raw.serialize, requestDeserialize: raw.deserialize, responseSerialize: json.serialize, responseDeserialize: json.deserialize },
   forward: { path: '/shoal.raft.Raft/Forward', requestStream: false, responseStream: false, requestSerialize: raw.serialize, requestDeserialize: raw.deserialize, responseSerialize: raw.serialize, responseDeserialize: raw.deserialize },
 } satisfies grpc.ServiceDefinition;
