@@ -20,6 +20,11 @@ const threads = wakeFds.length;
 const balance = new ThreadBalance(memory, index, wakeFds, libc.signal);
 /** How often byte counts of long connections are reported while they last. */
 const REPORT_MS = 500;
+/**
+ * Reports wait this long at most, to go to the main thread together: each message wakes it, and one
+ * per turn of a busy loop (a turn or two per short connection) cost it more than counting them.
+ */
+const POST_MS = 10;
 /** How often pending connects are checked against their deadline. */
 const CONNECT_CHECK_MS = 50;
 /** Connections taken per wake of a listening socket, so one busy port does not starve the others. */
@@ -390,10 +395,17 @@ function timeouts(now: number): void {
   for (const c of [...connecting]) if (now >= c.deadline) retry(c, now);
 }
 
+/** How long the loop may wait for events: until a check is due (last: from then on, connections handed to it wake it). */
+function waitMs(): number {
+  const ms = Math.min(connecting.size > 0 ? CONNECT_CHECK_MS : REPORT_MS, out.length > 0 ? POST_MS : REPORT_MS);
+  return balance.mayWait() ? ms : 0;
+}
+
 const events = Buffer.alloc(256 * EPOLL_EVENT_SIZE);
 let lastReport = Date.now();
+let lastPost = 0;
 for (let running = true; running; ) {
-  const n = libc.epollWait(epfd, events, !balance.mayWait() ? 0 : connecting.size > 0 ? CONNECT_CHECK_MS : REPORT_MS);
+  const n = libc.epollWait(epfd, events, waitMs());
   balance.busy();
   const now = Date.now();
   for (let i = 0; i < n; i++) {
@@ -412,8 +424,10 @@ for (let running = true; running; ) {
     reportBytes();
   }
   balance.wake();
-  // One message per turn of the loop, whatever it holds.
-  if (out.length > 0) port.postMessage(out.splice(0));
+  if (out.length > 0 && (!running || now - lastPost >= POST_MS)) {
+    port.postMessage(out.splice(0));
+    lastPost = now;
+  }
 }
 libc.close(epfd);
 port.close();
