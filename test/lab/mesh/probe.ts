@@ -44,6 +44,9 @@ const MAX_ERRORS = 20;
 function tcpOnce(t: Target, timeoutMs: number, request?: string, localPort?: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const s = connect({ host: t.host, port: t.port, localPort }, () => request && s.write(request));
+    // Its local port (bound once connect ran), named in the error: to match a failure with conntrack's entries and events.
+    let port: number | undefined;
+    setImmediate(() => (port = s.localPort));
     let buf = '';
     const timer = setTimeout(() => {
       const phase = s.connecting ? 'connecting to' : 'waiting for the answer from';
@@ -61,7 +64,7 @@ function tcpOnce(t: Target, timeoutMs: number, request?: string, localPort?: num
     });
     s.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(new Error(`${e.code ?? e.message} ${t.host}:${t.port}`));
+      reject(new Error(`${e.code ?? e.message} ${t.host}:${t.port} from ${port}`));
     });
     s.on('end', () => {
       clearTimeout(timer);

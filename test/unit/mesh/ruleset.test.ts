@@ -5,8 +5,8 @@ import { MASQUERADE_MARK, nftDelete, nftReplace, nftUpdate, probeRuleset } from 
 import { hostPort, ingressPort, service, table, task } from './table-fixture.js';
 
 const MARK = `0x${MASQUERADE_MARK.toString(16)}`;
-/** Counted, marked as entry 1 for byte counting, marked for masquerade, counted for numgen's position. */
-const PORT_COUNTED = `counter name "port_tcp_8080_conn" ct mark set 1 meta mark set meta mark | ${MARK} counter`;
+/** Counted, marked as entry 1 for byte counting, given the TCP timeout policy, marked for masquerade, counted for numgen's position. */
+const PORT_COUNTED = `counter name "port_tcp_8080_conn" ct mark set 1 ct timeout set "tcp_flows" meta mark set meta mark | ${MARK} counter`;
 const web = service('web', [ingressPort('tcp', 8080, 80)], { app: '10.0.1.5/24' });
 const webTask = (i: number) => task(`t${i}`, 'web', 'n1', { ing: `10.0.0.${10 + i}/24`, app: `10.0.1.${10 + i}/24` });
 const plan = (n: number, version = 1, services = [web]) => planDataPlane(table(services, Array.from({ length: n }, (_, i) => webTask(i + 1)), version), 'n1');
@@ -28,7 +28,7 @@ test('a full replacement resets the table, then builds base chains, maps, rules 
     'add element ip shoal port_tcp_8080_be { 0 : 10.0.0.11, 1 : 10.0.0.12 }',
     `add rule ip shoal port_tcp_8080 meta l4proto tcp ${PORT_COUNTED} dnat ip to numgen inc mod 2 map @port_tcp_8080_be : 80`,
     'add element ip shoal published { tcp . 8080 : goto port_tcp_8080 }',
-    `add rule ip shoal vip_10_0_1_5 counter name "vip_10_0_1_5_conn" ct mark set 2 meta mark set meta mark | ${MARK} counter dnat ip to numgen inc mod 2 map @vip_10_0_1_5_be`,
+    `add rule ip shoal vip_10_0_1_5 counter name "vip_10_0_1_5_conn" ct mark set 2 ct timeout set "tcp_flows" meta mark set meta mark | ${MARK} counter dnat ip to numgen inc mod 2 map @vip_10_0_1_5_be`,
     'add element ip shoal vip_addrs { 10.0.1.5 }',
     'add element ip shoal vips { 10.0.1.5 . tcp : goto vip_10_0_1_5, 10.0.1.5 . udp : goto vip_10_0_1_5 }',
   ]) {

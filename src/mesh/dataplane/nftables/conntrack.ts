@@ -9,14 +9,12 @@ import type { EntryChange } from '../plan-changes.js';
 const PER_BACKEND_LIMIT = 16;
 /**
  * The TCP states in which a client's next SYN on the same address and port keeps the entry, so its
- * DNAT to the gone backend: a SYN retransmitted (SYN_SENT); every state of a connection still open
- * or closing, whose new SYN conntrack ignores; and CLOSE, a connection the backend reset (the
- * connections a crashed task had accepted but not served): conntrack reopens a CLOSE entry only
- * when the client sent the reset, so for 10 s a client port freed by that reset and picked again
- * went to the dead backend and was refused at once. Not TIME_WAIT, the bulk of a load of short
- * connections, which a new SYN always reopens as a new entry.
+ * DNAT to the gone backend: a SYN retransmitted (SYN_SENT), and every state of a connection still
+ * open or closing, whose new SYN conntrack ignores. Not TIME_WAIT, the bulk of a load of short
+ * connections, which a new SYN always reopens as a new entry; not CLOSE, which the table's TCP
+ * timeout policy has the kernel forget at once (ruleset.ts).
  */
-const PINNED_TCP_STATES = ['SYN_SENT', 'SYN_RECV', 'ESTABLISHED', 'FIN_WAIT', 'CLOSE_WAIT', 'LAST_ACK', 'CLOSE'];
+const PINNED_TCP_STATES = ['SYN_SENT', 'SYN_RECV', 'ESTABLISHED', 'FIN_WAIT', 'CLOSE_WAIT', 'LAST_ACK'];
 
 /** `conntrack` deletions (its command-line syntax, one command a line), by protocol. */
 export interface FlowDeletions {

@@ -16,7 +16,8 @@ import { reslot } from './slots.js';
  *   The rule's own counter is how many connections its `numgen inc` has balanced: the next one goes
  *   to slot (counter mod n) — what `shoal trace` reads;
  * - a backend's first refusal of a client's connection is dropped, so the client's SYN retransmit
- *   is balanced again (`retry_*` chains).
+ *   is balanced again (`retry_*` chains);
+ * - a balanced TCP connection that was reset is forgotten at once (`tcp_flows` timeout policy).
  */
 export const TABLE = 'shoal';
 const T = `ip ${TABLE}`;
@@ -85,6 +86,23 @@ function refusalRetryChains(): string[] {
   ]);
 }
 
+/** The conntrack timeout policy of balanced TCP connections (see tcpTimeoutPolicy). */
+const TCP_FLOWS = 'tcp_flows';
+
+/**
+ * Balanced TCP connections keep the system's timeouts but one: a connection reset (conntrack's
+ * CLOSE) is forgotten at once instead of after 10 s. Conntrack reopens a CLOSE entry for a new SYN
+ * from the same client address and port with its old DNAT, unless the client sent the reset: when a
+ * crashed task resets the connections its kernel had accepted, a client port freed by that reset
+ * and picked again (clients reuse freed ports first once short of free ones) went to the dead task
+ * and was refused at once, an established connection's refusal that the retry chains do not hide.
+ * Deleting those entries from userspace (conntrack.ts) came too late: its dumps take seconds once
+ * the table holds tens of thousands of connections in TIME_WAIT.
+ */
+function tcpTimeoutPolicy(): string[] {
+  return [`  ct timeout ${TCP_FLOWS} {`, '    protocol tcp;', '    l3proto ip;', '    policy = { close: 0 }', '  }'];
+}
+
 /** The fixed part: dispatch maps, the VIP set, the base chains hooked into NAT, the counting chains and the refusal retry. */
 export function baseTable(): string {
   const dispatch = ['ip daddr . meta l4proto vmap @vips', 'ip daddr @vip_addrs return', 'fib daddr type local meta l4proto . th dport vmap @published'];
@@ -95,6 +113,7 @@ export function baseTable(): string {
     '  map vips { type ipv4_addr . inet_proto : verdict; }',
     ...Object.values(ACCT).map((m) => `  map ${m} { type mark : counter; }`),
     ...accountingChains(),
+    ...tcpTimeoutPolicy(),
     `  set refused_once { type ipv4_addr . inet_service; flags dynamic, timeout; timeout ${REFUSED_ONCE_TIMEOUT}; }`,
     ...refusalRetryChains(),
     '  chain prerouting {',
@@ -130,9 +149,13 @@ interface Wanted {
   rule: (n: number, mark: number) => string;
 }
 
-/** What every entry's rule does first: count the connection (in total and for `numgen`'s position) and mark it as the entry's. */
-const counted = (chain: string, mark: number, masquerade: boolean): string =>
-  `counter name "${entryCounters(chain).conn}" ct mark set ${mark} ${masquerade ? `meta mark set meta mark | ${MARK} ` : ''}counter`;
+/**
+ * What every entry's rule does first: count the connection (in total and for `numgen`'s position),
+ * mark it as the entry's and, TCP (`tcp`; a VIP's rule takes both protocols, and a TCP policy
+ * leaves a UDP flow alone), give it the TCP timeout policy.
+ */
+const counted = (chain: string, mark: number, masquerade: boolean, tcp: boolean): string =>
+  `counter name "${entryCounters(chain).conn}" ct mark set ${mark} ${tcp ? `ct timeout set "${TCP_FLOWS}" ` : ''}${masquerade ? `meta mark set meta mark | ${MARK} ` : ''}counter`;
 
 /** The chain of a published port, and of a VIP. */
 export const portChain = (p: { protocol: string; port: number }): string => `port_${p.protocol}_${p.port}`;
@@ -143,12 +166,12 @@ function wanted(plan: DataPlanePlan): Wanted[] {
   for (const p of plan.ports) {
     const chain = portChain(p);
     // Host-mode ports go to a local task, whose replies pass this host anyway: the client's address is kept.
-    const rule = (n: number, mark: number) => (n === 0 ? '' : `meta l4proto ${p.protocol} ${counted(chain, mark, p.mode === 'ingress')} dnat ip to numgen inc mod ${n} map @${chain}_be : ${p.targetPort}`);
+    const rule = (n: number, mark: number) => (n === 0 ? '' : `meta l4proto ${p.protocol} ${counted(chain, mark, p.mode === 'ingress', p.protocol === 'tcp')} dnat ip to numgen inc mod ${n} map @${chain}_be : ${p.targetPort}`);
     out.push({ chain, entry: { rule: '', dispatch: 'published', keys: [`${p.protocol} . ${p.port}`] }, backends: p.backends.map((b) => b.address), rule });
   }
   for (const v of plan.vips) {
     const chain = vipChain(v.vip);
-    const rule = (n: number, mark: number) => (n === 0 ? '' : `${counted(chain, mark, true)} dnat ip to numgen inc mod ${n} map @${chain}_be`);
+    const rule = (n: number, mark: number) => (n === 0 ? '' : `${counted(chain, mark, true, true)} dnat ip to numgen inc mod ${n} map @${chain}_be`);
     out.push({ chain, entry: { rule: '', dispatch: 'vips', keys: [`${v.vip} . tcp`, `${v.vip} . udp`], vip: v.vip }, backends: v.backends.map((b) => b.address), rule });
   }
   return out;
