@@ -16,11 +16,25 @@ const PER_BACKEND_LIMIT = 16;
  */
 const PINNED_TCP_STATES = ['SYN_SENT', 'SYN_RECV', 'ESTABLISHED', 'FIN_WAIT', 'CLOSE_WAIT', 'LAST_ACK'];
 
-/** `conntrack` deletions (its command-line syntax, one command a line), by protocol. */
+/** The flows of one entry (its conntrack mark when known, its VIP or published port) in one TCP state, to one gone backend or, for a removed service, to any. */
+export interface TcpDeletion {
+  state: string;
+  mark?: number;
+  vip?: string;
+  port?: number;
+  backend?: string;
+}
+
+/** `conntrack` deletions: UDP as commands (its command-line syntax, one command a line), TCP as what to delete (tcpCommand). */
 export interface FlowDeletions {
   udp: string[];
-  tcp: string[];
+  tcp: TcpDeletion[];
 }
+
+/** The conntrack filter of an entry's flows. */
+const entryFilter = (e: { mark?: number; vip?: string; port?: number }): string => `${e.mark ? `--mark ${e.mark} ` : ''}${e.vip ? `--orig-dst ${e.vip}` : `--orig-port-dst ${e.port}`}`;
+
+export const tcpCommand = (d: TcpDeletion): string => `-D -p tcp --state ${d.state} ${entryFilter(d)}${d.backend ? ` --reply-src ${d.backend}` : ''}`;
 
 /**
  * Which conntrack entries pinned to backends that left the plan to delete, so their next packet is
@@ -36,10 +50,9 @@ export function removedFlowDeletions(changes: readonly EntryChange[], draining: 
   const out: FlowDeletions = { udp: [], tcp: [] };
   for (const c of changes) {
     if (c.removed.length === 0) continue;
-    const mark = markOf(c);
-    const entry = `${mark ? `--mark ${mark} ` : ''}${c.vip ? `--orig-dst ${c.vip}` : `--orig-port-dst ${c.port}`}`;
+    const entry = { mark: markOf(c), vip: c.vip, port: c.vip ? undefined : c.port };
     if (c.protocols.includes('udp')) {
-      const base = `-D -p udp ${entry}`;
+      const base = `-D -p udp ${entryFilter(entry)}`;
       if (c.removed.length > PER_BACKEND_LIMIT) out.udp.push(base);
       else for (const b of c.removed) out.udp.push(`${base} --reply-src ${b.address}`);
     }
@@ -48,12 +61,60 @@ export function removedFlowDeletions(changes: readonly EntryChange[], draining: 
       // A deleted entry whose backends are all gone (its service removed): its pinned flows at once, not a command per backend.
       const whole = c.deleted && gone.length === c.removed.length && gone.length > PER_BACKEND_LIMIT;
       for (const state of PINNED_TCP_STATES) {
-        if (whole) out.tcp.push(`-D -p tcp --state ${state} ${entry}`);
-        else for (const b of gone) out.tcp.push(`-D -p tcp --state ${state} ${entry} --reply-src ${b.address}`);
+        if (whole) out.tcp.push({ state, ...entry });
+        else for (const b of gone) out.tcp.push({ state, ...entry, backend: b.address });
       }
     }
   }
   return out;
+}
+
+/** A TCP flow as `conntrack -L -p tcp` lists it: `tcp 6 117 SYN_SENT src=… dst=<entry> sport=… dport=<port> [UNREPLIED] src=<backend> … mark=3 use=1`. */
+export interface TcpFlow {
+  state: string;
+  dst: string;
+  dport: number;
+  backend: string;
+  mark: number;
+}
+
+export function parseTcpFlows(text: string): TcpFlow[] {
+  const out: TcpFlow[] = [];
+  for (const line of text.split('\n')) {
+    const state = /^tcp\s+\d+\s+\d+\s+([A-Z_0-9]+) /.exec(line)?.[1];
+    const [dst, backend] = [...line.matchAll(/ (?:dst|src)=(\S+)/g)].map((m) => m[1]!).filter((_, i) => i === 1 || i === 2);
+    const dport = / dport=(\d+)/.exec(line)?.[1];
+    if (!state || !dst || !backend || !dport) continue;
+    out.push({ state, dst, dport: Number(dport), backend, mark: Number(/ mark=(\d+)/.exec(line)?.[1] ?? 0) });
+  }
+  return out;
+}
+
+const matches = (d: TcpDeletion, f: TcpFlow): boolean =>
+  (d.mark === undefined || d.mark === f.mark) && (d.vip ? f.dst === d.vip : f.dport === d.port) && (d.backend === undefined || d.backend === f.backend);
+
+/**
+ * The deletions that have something to delete in `flows`: each command costs a read of the whole
+ * conntrack table (the kernel filters by mark alone, and every flow of an entry has its mark), and
+ * under a load of short connections that table is mostly TIME_WAIT: 14 commands took 5.8 s after
+ * ~25,000 connections. Most deletions (a state, a gone backend) find no flow: one read to find the
+ * few that do.
+ */
+export function presentDeletions(pending: readonly TcpDeletion[], flows: readonly TcpFlow[]): TcpDeletion[] {
+  const byState = new Map<string, TcpFlow[]>(pending.map((d) => [d.state, []]));
+  for (const f of flows) byState.get(f.state)?.push(f);
+  return pending.filter((d) => byState.get(d.state)!.some((f) => matches(d, f)));
+}
+
+/** Reads the TCP flows and runs the deletions that find some (all of them if the read fails). */
+export async function deleteTcpFlows(pending: readonly TcpDeletion[], log: Logger): Promise<void> {
+  if (pending.length === 0) return;
+  const t0 = performance.now();
+  const list = await exec('conntrack', ['-L', '-p', 'tcp'], { allowFail: true }).catch(() => undefined);
+  const flows = list?.code === 0 ? parseTcpFlows(list.stdout) : undefined;
+  const present = flows ? presentDeletions(pending, flows) : pending;
+  log.debug({ pending: pending.length, present: present.length, flows: flows?.length, readMs: Math.round(performance.now() - t0) }, 'read the TCP flows of removed backends');
+  await deleteFlows(present.map(tcpCommand), log);
 }
 
 let batches = 0;

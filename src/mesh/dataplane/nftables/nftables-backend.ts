@@ -4,7 +4,7 @@ import type { DataPlanePlan } from '../plan.js';
 import type { EntryChange } from '../plan-changes.js';
 import { setSysctls } from '../sysctl.js';
 import type { PlanBackend } from '../types.js';
-import { deleteFlows, removedFlowDeletions } from './conntrack.js';
+import { deleteFlows, deleteTcpFlows, removedFlowDeletions, type TcpDeletion } from './conntrack.js';
 import { openNftRunner, type NftRunner, type NftVia } from './nft-runner.js';
 import { nftDelete, nftReplace, nftUpdate, portChain, probeRuleset, vipChain, type NftState } from './ruleset.js';
 import { readKernelCounters, readOpenConnections } from './counters.js';
@@ -16,8 +16,8 @@ export const NFTABLES_SYSCTLS = { 'net.ipv4.ip_forward': 1, 'net.ipv4.conf.all.r
 
 /**
  * How long after a table the TCP flows of its gone backends are cleared, together with those of every
- * table applied meanwhile, by one `conntrack` process: a process per table (one per scale step or
- * replaced task) cost CPU the next tables' applies were waiting for. Well before a client's first SYN
+ * table applied meanwhile, by one read of the TCP flows and one `conntrack` process: a process per
+ * table (one per scale step or replaced task) cost CPU the next tables' applies were waiting for. Well before a client's first SYN
  * retransmit (1 s), which these deletions are for.
  */
 const TCP_CLEAR_DELAY_MS = 200;
@@ -33,7 +33,7 @@ export class NftablesBackend implements PlanBackend {
   /** The conntrack clean-ups of the tables applied so far, in order (they never fail). */
   private clearing = Promise.resolve();
   /** TCP deletions waiting for the next clean-up (TCP_CLEAR_DELAY_MS), and its timer. */
-  private tcpPending: string[] = [];
+  private tcpPending: TcpDeletion[] = [];
   private tcpTimer: NodeJS.Timeout | undefined;
 
   private constructor(
@@ -73,7 +73,8 @@ export class NftablesBackend implements PlanBackend {
     await deleteFlows(udp, this.log);
     // The rules are live: the table counts as applied now (the managers wait for that before a
     // draining task stops). TCP flows of gone backends are cleared after, off the apply path and
-    // batched (each command reads the entry's flows, thousands in TIME_WAIT under a load of short connections).
+    // batched (one read of every TCP flow, thousands in TIME_WAIT under a load of short connections,
+    // then a command, itself a read, for each deletion that has a flow).
     this.tcpPending.push(...tcp);
     if (this.tcpPending.length > 0) this.tcpTimer ??= setTimeout(() => this.clearTcp(), TCP_CLEAR_DELAY_MS);
   }
@@ -84,7 +85,7 @@ export class NftablesBackend implements PlanBackend {
     this.tcpTimer = undefined;
     const commands = this.tcpPending;
     this.tcpPending = [];
-    this.clearing = this.clearing.then(() => deleteFlows(commands, this.log));
+    this.clearing = this.clearing.then(() => deleteTcpFlows(commands, this.log));
     return this.clearing;
   }
 
