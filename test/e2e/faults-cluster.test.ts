@@ -243,6 +243,9 @@ test('shoald restarted on every host in turn while the service serves: the clust
     await suite.hosts[h]!.start();
     await healthy(h === 'h4' ? 'h1' : h);
     restartMs.push(Date.now() - t0);
+    // Ready means serving: the restarted host's own published port answers at once (the next round's load goes through it).
+    const through = await (await startLoad(suite.lab, [entry(h)], { maxRequests: 5, ratePerSec: 40 })).finish(true);
+    assert.equal(through.failed, 0, `${h} Ready again, but its published port failed ${JSON.stringify(through.errors)}`);
     const counts = await load.finish();
     // A clean stop: its host says goodbye, every other host drops its tasks, then they stop; a
     // request in flight at the stop may still fail.

@@ -45,6 +45,8 @@ export class Dispatcher {
   /** Each host's latest session state with this leader, kept after the session ends: a reconnect resumes from it. */
   private readonly states = new Map<string, SessionState>();
   private readonly lastSeen = new Map<string, number>();
+  /** When each host's current session opened: a host whose tables never apply is made ready from then on, after a grace. */
+  private readonly openedAt = new Map<string, number>();
   /** The heartbeat period each host was last told: it may still wait that long after a shorter one is set. */
   private readonly toldPeriod = new Map<string, number>();
   /** Hosts that said goodbye and have not opened a session since: their late heartbeats do not make them ready. */
@@ -134,7 +136,7 @@ export class Dispatcher {
         const nodeId = this.caller(call);
         this.lastSeen.set(nodeId, this.o.clock.now());
         if (this.departed.has(nodeId)) return { periodMs: this.heartbeatPeriodMs() }; // one still on its way when the host said goodbye
-        await this.markReady(nodeId);
+        await this.markReadyOnceServing(nodeId, req?.appliedTableVersion);
         this.recordApplied(nodeId, req?.appliedTableVersion);
         await this.recordTLSInfo(nodeId, req?.tlsInfo);
         const periodMs = this.heartbeatPeriodMs();
@@ -175,6 +177,7 @@ export class Dispatcher {
     this.states.set(nodeId, session.state);
     this.sessions.set(nodeId, session);
     this.lastSeen.set(nodeId, this.o.clock.now());
+    this.openedAt.set(nodeId, this.o.clock.now());
     this.departed.delete(nodeId);
     const close = () => {
       if (this.sessions.get(nodeId) === session) this.sessions.delete(nodeId);
@@ -182,8 +185,8 @@ export class Dispatcher {
     call.on('cancelled', close);
     call.on('error', close);
     call.on('close', close);
+    // Ready comes with the host's heartbeat saying its first endpoint table applied (markReadyOnceServing).
     this.o.log.info({ node: nodeId }, 'host session opened');
-    this.markReady(nodeId).catch((err) => this.o.log.warn({ err, node: nodeId }, 'marking the node ready failed'));
     this.schedulePush();
   }
 
@@ -240,6 +243,22 @@ export class Dispatcher {
     if (copy.ManagerStatus) copy.ManagerStatus.Reachability = 'unreachable';
     tx.update('nodes', copy);
     this.sessions.get(node.ID)?.call.end();
+  }
+
+  /**
+   * A host is made ready once its routing mesh serves: its heartbeat reports an endpoint table
+   * applied (the host sends one right after applying). A restarted shoald has no rules until its
+   * first table applies (a second or more on a busy host: the overlay's devices first), and
+   * refuses connections on every published port until then; ready before that, a rolling restart
+   * that waits for Ready moved on while the host it had just restarted refused clients. A host
+   * whose tables fail to apply is made ready after MISSED_HEARTBEATS periods anyway, so it runs tasks.
+   */
+  private async markReadyOnceServing(nodeId: string, applied: unknown): Promise<void> {
+    if (typeof applied === 'number' && applied > 0) return this.markReady(nodeId);
+    const graceMs = MISSED_HEARTBEATS * this.heartbeatPeriodMs();
+    if (this.o.clock.now() - (this.openedAt.get(nodeId) ?? this.o.clock.now()) < graceMs) return;
+    if (this.o.store.view((tx) => tx.get('nodes', nodeId)?.Status.State) !== 'ready') this.o.log.warn({ node: nodeId, graceMs }, 'host applied no endpoint table since its session opened: made ready anyway (its published ports may refuse connections)');
+    return this.markReady(nodeId);
   }
 
   /**
