@@ -74,6 +74,8 @@ export interface Libc {
   socketError(fd: number): number;
   /** The local IPv4 address a socket is bound to. */
   localAddress(fd: number): string;
+  /** A connected socket's IPv4 address and port: its own (`local`) or its peer's. */
+  socketAddress(fd: number, side: 'local' | 'peer'): { ip: string; port: number };
   /** Adds 1 to an eventfd (wakes whoever waits on it). */
   signal(fd: number): void;
   /** Clears an eventfd. */
@@ -111,6 +113,7 @@ export function openLibc(): Libc {
   const connect = lib.func('int connect(int fd, void *addr, uint32_t len)');
   const getsockopt = lib.func('int getsockopt(int fd, int level, int name, void *value, void *len)');
   const getsockname = lib.func('int getsockname(int fd, void *addr, void *len)');
+  const getpeername = lib.func('int getpeername(int fd, void *addr, void *len)');
   const failed = (what: string): never => {
     throw new Error(`${what} failed: errno ${koffi.errno()}`);
   };
@@ -217,6 +220,12 @@ export function openLibc(): Libc {
       lenOut.writeUInt32LE(SOCKADDR_IN_SIZE);
       getsockname(fd, addr, lenOut);
       return `${addr[4]}.${addr[5]}.${addr[6]}.${addr[7]}`;
+    },
+    socketAddress: (fd, side) => {
+      lenOut.writeUInt32LE(SOCKADDR_IN_SIZE);
+      addr.fill(0);
+      (side === 'local' ? getsockname : getpeername)(fd, addr, lenOut);
+      return { ip: `${addr[4]}.${addr[5]}.${addr[6]}.${addr[7]}`, port: addr.readUInt16BE(2) };
     },
     signal: (fd) => void write(fd, one, 8),
     drain: (fd) => void read(fd, scratch, 8),

@@ -33,6 +33,19 @@ for (const dataplane of ['nftables', 'userspace'] as const) {
           return seen.size === 3;
         }, { timeoutMs: 30_000, intervalMs: 200 });
       }
+
+      // PROXY protocol, opt-in by label: a bad label is refused; a task echoing its first line shows the header the mesh sent.
+      const refused = await hosts.h1!.docker(['service', 'create', '--detach', '--name', 'bad', '--label', 'shoal.proxy-protocol.9090=v3', '-p', '9090:80', 'busybox', 'true'], { allowFail: true });
+      assert.match(refused.stderr, /InvalidArgument desc = invalid label shoal\.proxy-protocol\.9090=v3: the PROXY protocol version is v1 or v2/);
+      await run('h1', 'service', 'create', '--detach', '--name', 'echo', '--label', 'shoal.proxy-protocol.9090=v1', '-p', '9090:80', 'busybox', 'nc', '-ll', '-p', '80', '-e', 'head', '-n', '1');
+      const client = lab.labHost.address; // the outside world
+      let said = '';
+      await waitUntil('echo answers through h2 with a PROXY header', async () => {
+        const res = await lab.exec(lab.labHost, 'busybox', ['nc', '-w', '3', lab.host('h2').address, '9090'], { allowFail: true, input: 'hello\n', timeoutMs: 10_000 });
+        said = res.stdout.trim();
+        return said.startsWith('PROXY');
+      }, { timeoutMs: 40_000, intervalMs: 300 });
+      assert.match(said, new RegExp(`^PROXY TCP4 ${client.replaceAll('.', '\\.')} ${lab.host('h2').address.replaceAll('.', '\\.')} \\d+ 9090$`));
     });
   });
 }

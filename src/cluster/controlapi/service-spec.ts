@@ -5,6 +5,7 @@ import { checkPortConflicts, checkReservedPorts, normalizeEndpointSpec } from '.
 import { rpcError } from './errors.js';
 import { findIngressNetwork, needsIngress } from './ingress.js';
 import { validateDnsName } from './names.js';
+import { proxyProtocolLabelError } from '../../mesh/proxy-protocol/labels.js';
 import { normalizeTaskSpec, resolveNetworkAttachments } from './task-spec.js';
 
 const MODE_KEYS = ['Replicated', 'Global', 'ReplicatedJob', 'GlobalJob'] as const;
@@ -27,6 +28,9 @@ export function normalizeServiceSpec(tx: ReadTx, input: ServiceSpec, serviceId?:
   if (input.EndpointSpec) spec.EndpointSpec = normalizeEndpointSpec(input.EndpointSpec);
   checkReservedPorts(tx, spec.EndpointSpec);
   checkPortConflicts(tx, spec.EndpointSpec, serviceId);
+  const ports = (spec.EndpointSpec?.Ports ?? []).map((p) => ({ protocol: p.Protocol ?? 'tcp', publishedPort: p.PublishedPort ?? 0 }));
+  const labelError = proxyProtocolLabelError(spec.Labels, ports);
+  if (labelError) throw rpcError('InvalidArgument', labelError);
   if (needsIngress(spec.EndpointSpec) && !findIngressNetwork(tx)) {
     throw rpcError('FailedPrecondition', 'service needs ingress network, but no ingress network is present');
   }

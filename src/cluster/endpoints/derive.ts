@@ -4,6 +4,7 @@ import { isUnhealthy } from '../task-health.js';
 import { VXLAN_ID_OPTION } from '../allocator/allocator.js';
 import { serviceNetworkIds } from '../allocator/service-networks.js';
 import type { EndpointTable, NetworkEndpoint, ServiceEndpoint, TaskEndpoint } from './types.js';
+import { proxyProtocols } from '../../mesh/proxy-protocol/labels.js';
 
 /**
  * Whether a task may get new connections: running, wanted running and healthy (a task told to
@@ -54,16 +55,16 @@ export function deriveEndpointTable(tx: ReadTx): EndpointTable {
     for (const n of nets) if (n.Aliases?.length) aliases[n.Target] = [...n.Aliases];
     const vips: Record<string, string> = {};
     for (const v of s.Endpoint?.VirtualIPs ?? []) vips[v.NetworkID] = v.Addr;
+    const ports = (s.Endpoint?.Ports ?? []).map((p) => ({ protocol: p.Protocol ?? 'tcp', targetPort: p.TargetPort ?? 0, publishedPort: p.PublishedPort ?? 0, mode: p.PublishMode ?? 'ingress' }));
+    const proxied = proxyProtocols(s.Spec.Labels, ports);
     services.push({
       serviceId: s.ID,
       name: s.Spec.Name,
       mode: s.Spec.EndpointSpec?.Mode ?? 'vip',
-      ports: (s.Endpoint?.Ports ?? []).map((p) => ({
-        protocol: p.Protocol ?? 'tcp',
-        targetPort: p.TargetPort ?? 0,
-        publishedPort: p.PublishedPort ?? 0,
-        mode: p.PublishMode ?? 'ingress',
-      })),
+      ports: ports.map((p) => {
+        const proxyProtocol = p.protocol === 'tcp' ? proxied.get(p.publishedPort) : undefined;
+        return proxyProtocol ? { ...p, proxyProtocol } : p;
+      }),
       vips,
       aliases,
       networks: [...new Set([...Object.keys(vips), ...serviceNetworkIds(s.Spec)])],

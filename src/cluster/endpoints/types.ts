@@ -1,3 +1,5 @@
+import type { ProxyProtocol } from '../../mesh/proxy-protocol/header.js';
+
 /**
  * The endpoint table: everything the data plane (mesh, VIPs, overlay forwarding) and the
  * embedded DNS of every host need to know, derived from the store by the managers and pushed,
@@ -40,6 +42,8 @@ export interface PublishedPort {
   targetPort: number;
   publishedPort: number;
   mode: 'ingress' | 'host';
+  /** The PROXY protocol header the port's connections send their backend first (label shoal.proxy-protocol.<port>; TCP only). */
+  proxyProtocol?: ProxyProtocol;
 }
 
 export interface ServiceEndpoint {

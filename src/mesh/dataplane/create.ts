@@ -1,6 +1,7 @@
 import type { Logger } from '../../util/logger.js';
 import { DataPlaneDriver } from './driver.js';
 import { NftablesBackend, probeNftables } from './nftables/nftables-backend.js';
+import { WithProxiedPorts } from './nftables/proxied-ports.js';
 import type { NftVia } from './nftables/nft-runner.js';
 import type { DataPlane, DataPlaneKind } from './types.js';
 import { USERSPACE_DEFAULTS, UserspaceBackend, type UserspaceOptions } from './userspace/userspace-backend.js';
@@ -27,6 +28,7 @@ export async function createDataPlane(opts: DataPlaneOptions): Promise<DataPlane
   } else {
     log.info({ dataplane: kind }, `data plane: ${kind} (chosen)`);
   }
-  const backend = kind === 'nftables' ? await NftablesBackend.open(log, opts.nftVia) : new UserspaceBackend(log, { ...USERSPACE_DEFAULTS, ...opts.userspace });
+  const userspace = () => new UserspaceBackend(log, { ...USERSPACE_DEFAULTS, ...opts.userspace });
+  const backend = kind === 'nftables' ? new WithProxiedPorts(await NftablesBackend.open(log, opts.nftVia), userspace, log) : userspace();
   return new DataPlaneDriver(backend, opts.nodeId, log);
 }

@@ -1,5 +1,6 @@
 import { isIPv4 } from 'node:net';
 import type { EndpointTable, TaskEndpoint } from '../../cluster/endpoints/types.js';
+import type { ProxyProtocol } from '../proxy-protocol/header.js';
 import { publishedPorts } from '../ingress/published-ports.js';
 import { serviceVips } from '../vip/service-vips.js';
 
@@ -23,6 +24,8 @@ export interface PortRule {
   service: string;
   /** Sorted by task ID, so equal tables give equal plans. */
   backends: Backend[];
+  /** TCP only: each connection sends its backend this PROXY protocol header first (served by the userspace proxy, whatever the data plane). */
+  proxyProtocol?: ProxyProtocol;
 }
 
 /** A service's VIP on one network: any port, TCP and UDP, to the same port on one of `backends`. */

@@ -25,7 +25,9 @@ export function publishedPorts(table: EndpointTable, nodeId: string): PortRule[]
         if (!ingress) continue;
         backends = own.flatMap((t) => backendAt(t, t.addresses[ingress]));
       }
-      rules.set(key, { protocol: p.protocol, port: p.publishedPort, targetPort: p.targetPort, mode: p.mode, serviceId: s.serviceId, service: s.name, backends: backends.sort(byTaskId) });
+      const rule: PortRule = { protocol: p.protocol, port: p.publishedPort, targetPort: p.targetPort, mode: p.mode, serviceId: s.serviceId, service: s.name, backends: backends.sort(byTaskId) };
+      if (p.proxyProtocol && p.protocol === 'tcp') rule.proxyProtocol = p.proxyProtocol;
+      rules.set(key, rule);
     }
   }
   return [...rules.values()];

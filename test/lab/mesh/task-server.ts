@@ -5,8 +5,11 @@
 // `mute`: accepts TCP connections and never says anything (a task whose host just died).
 // `hangup`: closes each TCP connection at once, without a word (a task killed as it accepted).
 // `request`: says nothing until a line arrives, then "<name>\n" and its end (`read l; hostname`).
-import { createServer } from 'node:net';
+// `proxy`: says nothing until a line arrives, then "<name> <v1|v2> <client ip:port> <entry ip:port> <line>\n"
+// from the PROXY protocol header before it, or "<name> none <line>\n" when none came, and its end.
+import { createServer, type Socket } from 'node:net';
 import { createSocket } from 'node:dgram';
+import { parseProxyHeader } from '../../../src/mesh/proxy-protocol/header.js';
 
 const [name, tcp = '', udp = '', mode] = process.argv.slice(2);
 if (!name) throw new Error('usage: task-server <name> <tcp ports> <udp ports>');
@@ -24,6 +27,7 @@ for (const port of ports(tcp)) {
     sock.on('error', () => sock.destroy());
     if (mode === 'mute') return;
     if (mode === 'hangup') return void sock.end();
+    if (mode === 'proxy') return void answerProxied(sock);
     if (mode === 'request') return void sock.on('data', (d) => d.includes('\n') && sock.end(`${name}\n`));
     sock.write(`${name}\n`);
     let buf = '';
@@ -42,4 +46,23 @@ for (const port of ports(udp)) {
   const s = createSocket('udp4');
   s.on('message', (_msg, r) => s.send(name, r.port, r.address));
   s.bind(port, '0.0.0.0', ready);
+}
+
+/** Reads the PROXY protocol header, if any, and the line after it; tells what the header said. */
+function answerProxied(sock: Socket): void {
+  let buf = Buffer.alloc(0);
+  sock.on('data', (d) => {
+    buf = Buffer.concat([buf, d]);
+    let header: ReturnType<typeof parseProxyHeader>;
+    try {
+      header = parseProxyHeader(buf);
+      if (!header) return; // the header is not whole yet
+    } catch {
+      header = undefined; // none: the client's line came first
+    }
+    const line = buf.subarray(header?.length ?? 0);
+    if (!line.includes('\n')) return;
+    const said = header ? `${header.version} ${header.client.ip}:${header.client.port} ${header.entry.ip}:${header.entry.port}` : 'none';
+    sock.end(`${name} ${said} ${line.toString().trimEnd()}\n`);
+  });
 }

@@ -51,7 +51,7 @@ export interface TaskOptions {
   answer?: TaskAnswer;
 }
 
-export type TaskAnswer = 'mute' | 'hangup' | 'request';
+export type TaskAnswer = 'mute' | 'hangup' | 'request' | 'proxy';
 
 const here = (f: string) => new URL(f, import.meta.url).pathname;
 

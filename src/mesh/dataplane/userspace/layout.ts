@@ -1,3 +1,4 @@
+import type { ProxyProtocol } from '../../proxy-protocol/header.js';
 import type { DataPlanePlan, L4Protocol } from '../plan.js';
 
 /** The wildcard address listeners of published ports bind. */
@@ -10,6 +11,8 @@ export interface RouteSpec {
   entry: string;
   port: number;
   backends: DataPlanePlan['ports'][number]['backends'];
+  /** A published TCP port's PROXY protocol header, sent to the backend first. */
+  proxyProtocol?: ProxyProtocol;
 }
 
 /** One socket to listen on and where its connections go, by the local address they arrived at. */
@@ -43,8 +46,9 @@ export function listenerLayout(plan: DataPlanePlan): Layout {
     l.routes.set(local, route);
   };
   for (const p of plan.ports) {
-    const key = `${p.protocol}/${p.port}>${p.targetPort}`;
-    routes.set(key, { key, service: p.service, entry: `${p.protocol}/${p.port}`, port: p.targetPort, backends: p.backends });
+    // A route is made with its header: a label changed makes another route.
+    const key = `${p.protocol}/${p.port}>${p.targetPort}${p.proxyProtocol ? `+proxy-${p.proxyProtocol}` : ''}`;
+    routes.set(key, { key, service: p.service, entry: `${p.protocol}/${p.port}`, port: p.targetPort, backends: p.backends, ...(p.proxyProtocol ? { proxyProtocol: p.proxyProtocol } : {}) });
     listen(p.protocol, ANY, p.port, '*', key);
   }
   const published = new Set(plan.ports.map((p) => `${p.protocol}/${p.port}`));

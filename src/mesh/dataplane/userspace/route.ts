@@ -1,3 +1,4 @@
+import type { ProxyProtocol } from '../../proxy-protocol/header.js';
 import type { Backend } from '../plan.js';
 import type { ThreadRoute } from './splice-protocol.js';
 
@@ -47,16 +48,17 @@ export class Route {
     readonly entry: string,
     /** The port to connect to on a backend. */
     readonly port: number,
+    /** The PROXY protocol header each connection sends its backend first, if any. */
+    readonly proxyProtocol?: ProxyProtocol,
   ) {}
 
   get size(): number {
     return this.backends.length;
   }
 
-  /** The route as the splice threads take it. */
   /** The route as the splice threads take it; the same object until its backends change. */
   forThreads(): ThreadRoute {
-    return (this.threadView ??= { id: this.id, port: this.port, backends: this.backends.map((b) => b.address), draining: this.draining, turn: this.turn });
+    return (this.threadView ??= { id: this.id, port: this.port, backends: this.backends.map((b) => b.address), draining: this.draining, turn: this.turn, ...(this.proxyProtocol ? { proxyProtocol: this.proxyProtocol } : {}) });
   }
 
   has(address: string): boolean {

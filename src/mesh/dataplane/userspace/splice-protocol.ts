@@ -1,4 +1,5 @@
 // What Splicer (main thread) and the splice threads tell each other.
+import type { ProxyProtocol } from '../../proxy-protocol/header.js';
 import type { BalanceMemory } from './balance.js';
 
 /** A route as the splice threads see it: its backends' addresses and port, and the round-robin turn shared with every thread (Route.turn). */
@@ -9,6 +10,8 @@ export interface ThreadRoute {
   /** Backends that just left it to drain (their task was told to stop): they may still answer what they have, so only connections that sent them nothing move off them. */
   draining: string[];
   turn: Int32Array;
+  /** Each connection sends its backend this PROXY protocol header before the client's bytes (on every backend it is moved to). */
+  proxyProtocol?: ProxyProtocol;
 }
 
 /** Where a listener's connections go by the local address they arrived at (layout.ts); a `refused` address (a VIP without a route here) gets a reset. */

@@ -8,6 +8,7 @@
 // receiveMessageOnPort when the eventfd it waits on is signalled.
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { EPOLLERR, EPOLLET, EPOLLEXCLUSIVE, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLL_EVENT_SIZE, epollEventAt, openLibc } from '../../../../native/libc.js';
+import { proxyHeader } from '../../proxy-protocol/header.js';
 import { ThreadBalance, type HandedOver } from './balance.js';
 import { Direction, pipePools } from './relay.js';
 import { FAILED_BACKEND_COOLDOWN_MS } from './route.js';
@@ -81,6 +82,8 @@ class Conn {
   deadline = 0;
   /** The client's events while its upstream connects (ignored then: `relay` reads what they told of). */
   clientEvents = 0;
+  /** The PROXY protocol header every backend it is connected to gets first (a route with the option). */
+  header?: Buffer;
 
   constructor(
     readonly id: number,
@@ -166,6 +169,8 @@ function dropHandedOver(h: HandedOver): void {
 
 function start(fd: number, l: Listener, route: number): void {
   const c = new Conn(++accepted * threads + index, fd, l, route);
+  const version = routes.get(route)?.proxyProtocol;
+  if (version) c.header = proxyHeader(version, libc.socketAddress(fd, 'peer'), libc.socketAddress(fd, 'local'));
   conns.set(c.id, c);
   byFd.set(fd, c);
   register(c, fd);
@@ -228,7 +233,9 @@ function retry(c: Conn, now: number): void {
   connectNext(c, now);
 }
 
-function connected(c: Conn, events: number): void {
+function connected(c: Conn, events: number, now: number): void {
+  // The header goes first, on its own (not the client's bytes, not counted): a new socket's empty send buffer takes it whole.
+  if (c.header && libc.send(c.upstream, c.header, c.header.length) !== c.header.length) return retry(c, now);
   connecting.delete(c);
   report(c, c.backend);
   relay(c, events);
@@ -282,7 +289,7 @@ function progress(c: Conn, fd: number, events: number, now: number): void {
       return;
     }
     if (events & (EPOLLERR | EPOLLHUP) && libc.socketError(fd) !== 0) retry(c, now);
-    else if (events & EPOLLOUT) connected(c, events);
+    else if (events & EPOLLOUT) connected(c, events, now);
     return;
   }
   const from = fd === c.client ? c.up : c.down!;

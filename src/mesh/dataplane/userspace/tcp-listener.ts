@@ -1,5 +1,6 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { Logger } from '../../../util/logger.js';
+import { proxyHeader } from '../../proxy-protocol/header.js';
 import { ANY as ANY_HOST } from './layout.js';
 import type { Route } from './route.js';
 import type { ThreadTable, UpstreamReport } from './splice-protocol.js';
@@ -206,6 +207,8 @@ export class TcpListener {
       perBackend.connections++;
       perBackend.active++;
       upstream.once('close', () => perBackend.active--);
+      // First, on every backend the connection is moved to; not the client's bytes (not counted).
+      if (route.proxyProtocol) upstream.write(proxyHeader(route.proxyProtocol, { ip: client.remoteAddress!, port: client.remotePort! }, { ip: client.localAddress!, port: client.localPort! }));
       this.relay(client, upstream, route, backend.address, retry);
     });
   }

@@ -44,7 +44,7 @@ export class UserspaceBackend implements PlanBackend {
     for (const [key, spec] of layout.routes) {
       let route = this.routes.get(key);
       if (!route) {
-        route = new Route(spec.service, spec.entry, spec.port);
+        route = new Route(spec.service, spec.entry, spec.port, spec.proxyProtocol);
         route.setBackends(spec.backends); // live as soon as its listener binds
       }
       routes.set(key, route);
@@ -116,7 +116,7 @@ export class UserspaceBackend implements PlanBackend {
     const key = target.vip ? `vip/${target.vip}:${target.protocol}/${target.port}` : [...this.routes.keys()].find((k) => k.startsWith(`${target.protocol}/${target.port}>`));
     const route = key === undefined ? undefined : this.routes.get(key);
     if (!route) return undefined;
-    const rule = `userspace proxy ${route.entry} (${target.protocol}) → backends' port ${route.port}, round robin over ${route.size}`;
+    const rule = `userspace proxy ${route.entry} (${target.protocol}) → backends' port ${route.port}${route.proxyProtocol ? `, PROXY protocol ${route.proxyProtocol} header first` : ''}, round robin over ${route.size}`;
     const next = route.peek(Date.now());
     if (!next) return { entry: route.entry, rule, why: 'the service has no task taking connections' };
     const why = next.cooling
