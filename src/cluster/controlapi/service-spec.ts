@@ -1,6 +1,7 @@
 import { invalidArgument } from '../../util/errors.js';
 import type { ReadTx } from '../store/types.js';
 import type { ServiceMode, ServiceSpec, UpdateConfig } from '../types.js';
+import { checkAffinityLabels } from './affinity-labels.js';
 import { checkPortConflicts, checkReservedPorts, normalizeEndpointSpec } from './endpoint-spec.js';
 import { rpcError } from './errors.js';
 import { findIngressNetwork, needsIngress } from './ingress.js';
@@ -31,6 +32,7 @@ export function normalizeServiceSpec(tx: ReadTx, input: ServiceSpec, serviceId?:
   const ports = (spec.EndpointSpec?.Ports ?? []).map((p) => ({ protocol: p.Protocol ?? 'tcp', publishedPort: p.PublishedPort ?? 0 }));
   const labelError = proxyProtocolLabelError(spec.Labels, ports);
   if (labelError) throw rpcError('InvalidArgument', labelError);
+  checkAffinityLabels(spec);
   if (needsIngress(spec.EndpointSpec) && !findIngressNetwork(tx)) {
     throw rpcError('FailedPrecondition', 'service needs ingress network, but no ingress network is present');
   }

@@ -3,6 +3,7 @@ import type { TaskObject } from '../types.js';
 import { isUnhealthy } from '../task-health.js';
 import { VXLAN_ID_OPTION } from '../allocator/allocator.js';
 import { serviceNetworkIds } from '../allocator/service-networks.js';
+import { affinityByPort } from './affinity.js';
 import type { EndpointTable, NetworkEndpoint, ServiceEndpoint, TaskEndpoint } from './types.js';
 import { proxyProtocols } from '../../mesh/proxy-protocol/labels.js';
 
@@ -57,13 +58,15 @@ export function deriveEndpointTable(tx: ReadTx): EndpointTable {
     for (const v of s.Endpoint?.VirtualIPs ?? []) vips[v.NetworkID] = v.Addr;
     const ports = (s.Endpoint?.Ports ?? []).map((p) => ({ protocol: p.Protocol ?? 'tcp', targetPort: p.TargetPort ?? 0, publishedPort: p.PublishedPort ?? 0, mode: p.PublishMode ?? 'ingress' }));
     const proxied = proxyProtocols(s.Spec.Labels, ports);
+    const affinity = affinityByPort(s.Spec.Labels);
     services.push({
       serviceId: s.ID,
       name: s.Spec.Name,
       mode: s.Spec.EndpointSpec?.Mode ?? 'vip',
       ports: ports.map((p) => {
         const proxyProtocol = p.protocol === 'tcp' ? proxied.get(p.publishedPort) : undefined;
-        return proxyProtocol ? { ...p, proxyProtocol } : p;
+        const seconds = affinity.get(p.publishedPort);
+        return { ...p, ...(proxyProtocol ? { proxyProtocol } : {}), ...(seconds ? { affinity: seconds } : {}) };
       }),
       vips,
       aliases,

@@ -44,6 +44,8 @@ export interface PublishedPort {
   mode: 'ingress' | 'host';
   /** The PROXY protocol header the port's connections send their backend first (label shoal.proxy-protocol.<port>; TCP only). */
   proxyProtocol?: ProxyProtocol;
+  /** Client-IP affinity timeout in seconds (label `shoal.affinity.<port>`, see affinity.ts); none: every new connection is balanced. */
+  affinity?: number;
 }
 
 export interface ServiceEndpoint {

@@ -26,6 +26,8 @@ export interface PortRule {
   backends: Backend[];
   /** TCP only: each connection sends its backend this PROXY protocol header first (served by the userspace proxy, whatever the data plane). */
   proxyProtocol?: ProxyProtocol;
+  /** Client-IP affinity timeout in seconds: a client address's new connections go to the backend of its last one, until idle that long. */
+  affinity?: number;
 }
 
 /** A service's VIP on one network: any port, TCP and UDP, to the same port on one of `backends`. */

@@ -27,6 +27,7 @@ export function publishedPorts(table: EndpointTable, nodeId: string): PortRule[]
       }
       const rule: PortRule = { protocol: p.protocol, port: p.publishedPort, targetPort: p.targetPort, mode: p.mode, serviceId: s.serviceId, service: s.name, backends: backends.sort(byTaskId) };
       if (p.proxyProtocol && p.protocol === 'tcp') rule.proxyProtocol = p.proxyProtocol;
+      if (p.affinity) rule.affinity = p.affinity;
       rules.set(key, rule);
     }
   }

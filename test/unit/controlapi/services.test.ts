@@ -69,6 +69,18 @@ test('create refuses what Docker refuses, and leaves the store unchanged', async
     // A check with nothing to run would leave the task starting forever.
     [{ TaskTemplate: { ContainerSpec: { Image: 'a', HealthCheck: { Test: ['CMD'] } } } }, 400, /InvalidArgument desc = ContainerSpec: HealthConfig Test \["CMD"\] has no command: give the command after "CMD"/],
     [{ TaskTemplate: { ContainerSpec: { Image: 'a', HealthCheck: { Test: ['CMD-SHELL', ' '] } } } }, 400, /HealthConfig Test \["CMD-SHELL"\] has no command/],
+    // Client-IP affinity (shoal.affinity.<published port>=<duration>).
+    [
+      { Labels: { 'shoal.affinity.8080': '10x' }, EndpointSpec: { Ports: [{ TargetPort: 80, PublishedPort: 8080 }] } },
+      400,
+      'rpc error: code = InvalidArgument desc = invalid label shoal.affinity.8080=10x: "10x" is not a duration: use a number and a unit s, m or h, e.g. 30s, 10m, 1h30m',
+    ],
+    [
+      { Labels: { 'shoal.affinity.9090': '10m' }, EndpointSpec: { Ports: [{ TargetPort: 80, PublishedPort: 8080 }] } },
+      400,
+      'rpc error: code = InvalidArgument desc = invalid label shoal.affinity.9090: the service publishes no port 9090 (published: 8080); name a published port, e.g. --label shoal.affinity.<published port>=10m',
+    ],
+    [{ Labels: { 'shoal.affinity.80': '1m' } }, 400, /the service publishes no port 80 \(published: none\)/],
   ];
   for (const [extra, status, message] of cases) {
     const spec = cliServiceSpec('web2', extra);

@@ -104,3 +104,61 @@ test('the probe is a full ruleset; deletion removes the table whether or not it 
   assert.match(probeRuleset(), /^table ip shoal\ndelete table ip shoal\ntable ip shoal \{/);
   assert.equal(nftDelete(), 'table ip shoal\ndelete table ip shoal\n');
 });
+
+const stickyPlan = (n: number, affinity: number | undefined, version = 1) => {
+  const p = plan(n, version);
+  if (affinity) p.ports[0]!.affinity = affinity;
+  return p;
+};
+const STICKY_RULE = `add rule ip shoal port_tcp_8080 meta l4proto tcp ip saddr @port_tcp_8080_aff counter name "port_tcp_8080_conn" ct mark set 1 ct timeout set "tcp_flows" meta mark set meta mark | ${MARK} dnat ip to ip saddr map @port_tcp_8080_aff : 80`;
+
+test('a port with affinity DNATs known clients by its map first, then balances, and records new connections by their mark', () => {
+  const { commands, next } = nftReplace(stickyPlan(2, 600));
+  const lines = commands.split('\n').map((l) => l.trim());
+  for (const expected of [
+    'map affinity { type mark : verdict; }',
+    'ct state new ct mark vmap @affinity',
+    'add map ip shoal port_tcp_8080_aff { type ipv4_addr : ipv4_addr; flags dynamic, timeout; timeout 600s; }',
+    'add rule ip shoal port_tcp_8080_rec update @port_tcp_8080_aff { ip saddr : ip daddr }',
+    'add element ip shoal affinity { 1 : goto port_tcp_8080_rec }',
+  ]) {
+    assert.ok(lines.includes(expected), `missing: ${expected}\n${commands}`);
+  }
+  const sticky = lines.indexOf(STICKY_RULE);
+  assert.ok(sticky >= 0 && lines[sticky + 1] === `add rule ip shoal port_tcp_8080 meta l4proto tcp ${PORT_COUNTED} dnat ip to numgen inc mod 2 map @port_tcp_8080_be : 80`, commands);
+  assert.ok(lines.indexOf('add map ip shoal port_tcp_8080_aff { type ipv4_addr : ipv4_addr; flags dynamic, timeout; timeout 600s; }') < sticky, 'the map exists before the rule looks it up');
+  assert.equal(next.get('port_tcp_8080')!.affinity, 600);
+  // The VIP takes no affinity.
+  assert.doesNotMatch(commands, /vip_10_0_1_5_aff/);
+});
+
+test('a backend leaving flushes the affinity map in the same transaction; one joining keeps it', () => {
+  const { next } = nftReplace(stickyPlan(3, 600));
+  const leave = stickyPlan(3, 600, 2);
+  leave.ports[0]!.backends.splice(0, 1);
+  const tx = nftUpdate(next, leave);
+  assert.ok(tx.commands.includes('flush map ip shoal port_tcp_8080_aff\n'), tx.commands);
+  const join = nftUpdate(tx.next, stickyPlan(3, 600, 3));
+  assert.doesNotMatch(join.commands, /flush map/);
+  assert.match(join.commands, /add element ip shoal port_tcp_8080_be \{ 2 : 10\.0\.0\.11 \}/);
+});
+
+test('affinity added, changed and removed by label: the map is made anew with its timeout, and goes with the entry', () => {
+  const { next } = nftReplace(stickyPlan(2, undefined));
+  const on = nftUpdate(next, stickyPlan(2, 60, 2));
+  assert.deepEqual(on.commands.trim().split('\n').slice(0, 5), [
+    'flush chain ip shoal port_tcp_8080',
+    'add map ip shoal port_tcp_8080_aff { type ipv4_addr : ipv4_addr; flags dynamic, timeout; timeout 60s; }',
+    'add chain ip shoal port_tcp_8080_rec',
+    'add rule ip shoal port_tcp_8080_rec update @port_tcp_8080_aff { ip saddr : ip daddr }',
+    'add element ip shoal affinity { 1 : goto port_tcp_8080_rec }',
+  ]);
+  const changed = nftUpdate(on.next, stickyPlan(2, 30, 3));
+  assert.match(changed.commands, /^flush chain ip shoal port_tcp_8080\ndelete element ip shoal affinity \{ 1 \}\nflush chain ip shoal port_tcp_8080_rec\ndelete chain ip shoal port_tcp_8080_rec\ndelete map ip shoal port_tcp_8080_aff\nadd map .* timeout 30s; \}\n/);
+  const off = nftUpdate(changed.next, stickyPlan(2, undefined, 4));
+  assert.match(off.commands, /delete map ip shoal port_tcp_8080_aff\n/);
+  assert.doesNotMatch(off.commands, /add map/);
+  const gone = nftUpdate(changed.next, { version: 5, ports: [], vips: [], draining: [] });
+  const cmds = gone.commands.trim().split('\n');
+  assert.ok(cmds.indexOf('delete chain ip shoal port_tcp_8080') < cmds.indexOf('delete map ip shoal port_tcp_8080_aff'), gone.commands);
+});

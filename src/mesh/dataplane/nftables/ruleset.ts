@@ -17,7 +17,9 @@ import { reslot } from './slots.js';
  *   to slot (counter mod n) — what `shoal trace` reads;
  * - a backend's first refusal of a client's connection is dropped, so the client's SYN retransmit
  *   is balanced again (`retry_*` chains);
- * - a balanced TCP connection that was reset is forgotten at once (`tcp_flows` timeout policy).
+ * - a balanced TCP connection that was reset is forgotten at once (`tcp_flows` timeout policy);
+ * - a published port with client-IP affinity (see affinityObjects) has a map `<chain>_aff` of client
+ *   address → backend its chain DNATs by first, and its new connections record their backend in it.
  */
 export const TABLE = 'shoal';
 const T = `ip ${TABLE}`;
@@ -39,6 +41,8 @@ export interface NftEntry {
   vip?: string;
   /** Its connections' conntrack mark (> 0), by which their bytes are counted. */
   mark: number;
+  /** Client-IP affinity timeout in seconds, when its port has one (its `<chain>_aff` map and `<chain>_rec` chain exist). */
+  affinity?: number;
 }
 
 /** The table's content by chain name, as the last successful transaction left it. */
@@ -116,6 +120,12 @@ export function baseTable(): string {
     ...tcpTimeoutPolicy(),
     `  set refused_once { type ipv4_addr . inet_service; flags dynamic, timeout; timeout ${REFUSED_ONCE_TIMEOUT}; }`,
     ...refusalRetryChains(),
+    `  map ${AFFINITY} { type mark : verdict; }`,
+    // After DNAT (prerouting, output): the new connection's destination is its backend.
+    `  chain ${AFFINITY}_record {`,
+    '    type filter hook postrouting priority 0; policy accept;',
+    `    ct state new ct mark vmap @${AFFINITY}`,
+    '  }',
     '  chain prerouting {',
     '    type nat hook prerouting priority -100; policy accept;',
     ...dispatch.map((r) => `    ${r}`),
@@ -142,6 +152,34 @@ export function baseTable(): string {
   ].join('\n');
 }
 
+/** Entry marks → the `<chain>_rec` chain that records a new connection's backend in the entry's affinity map. */
+const AFFINITY = 'affinity';
+
+/**
+ * A published port's client-IP affinity: map `<chain>_aff` (client address → backend address,
+ * entries expire `seconds` after they were last written) and chain `<chain>_rec`, reached from the
+ * postrouting hook by the entry's conntrack mark for a new connection, which (re)writes its client's
+ * entry with the backend it was DNATed to. The entry's chain DNATs by the map first and balances
+ * only clients not in it. Only new connections write: a connection kept open to a backend that left
+ * does not bring it back into the map, which is flushed when a backend leaves.
+ */
+function affinityObjects(chain: string, mark: number, seconds: number): string[] {
+  return [
+    `add map ${T} ${chain}_aff { type ipv4_addr : ipv4_addr; flags dynamic, timeout; timeout ${seconds}s; }`,
+    `add chain ${T} ${chain}_rec`,
+    `add rule ${T} ${chain}_rec update @${chain}_aff { ip saddr : ip daddr }`,
+    `add element ${T} ${AFFINITY} { ${mark} : goto ${chain}_rec }`,
+  ];
+}
+
+/** Removes what affinityObjects made (the entry's chain, which looks its map up, must be flushed first). */
+const dropAffinity = (chain: string, mark: number): string[] => [
+  `delete element ${T} ${AFFINITY} { ${mark} }`,
+  `flush chain ${T} ${chain}_rec`,
+  `delete chain ${T} ${chain}_rec`,
+  `delete map ${T} ${chain}_aff`,
+];
+
 interface Wanted {
   chain: string;
   entry: Omit<NftEntry, 'slots' | 'mark'>;
@@ -154,8 +192,13 @@ interface Wanted {
  * mark it as the entry's and, TCP (`tcp`; a VIP's rule takes both protocols, and a TCP policy
  * leaves a UDP flow alone), give it the TCP timeout policy.
  */
-const counted = (chain: string, mark: number, masquerade: boolean, tcp: boolean): string =>
-  `counter name "${entryCounters(chain).conn}" ct mark set ${mark} ${tcp ? `ct timeout set "${TCP_FLOWS}" ` : ''}${masquerade ? `meta mark set meta mark | ${MARK} ` : ''}counter`;
+const counted = (chain: string, mark: number, masquerade: boolean, tcp: boolean, balanced = true): string =>
+  [
+    `counter name "${entryCounters(chain).conn}" ct mark set ${mark}`,
+    ...(tcp ? [`ct timeout set "${TCP_FLOWS}"`] : []),
+    ...(masquerade ? [`meta mark set meta mark | ${MARK}`] : []),
+    ...(balanced ? ['counter'] : []),
+  ].join(' ');
 
 /** The chain of a published port, and of a VIP. */
 export const portChain = (p: { protocol: string; port: number }): string => `port_${p.protocol}_${p.port}`;
@@ -166,8 +209,13 @@ function wanted(plan: DataPlanePlan): Wanted[] {
   for (const p of plan.ports) {
     const chain = portChain(p);
     // Host-mode ports go to a local task, whose replies pass this host anyway: the client's address is kept.
-    const rule = (n: number, mark: number) => (n === 0 ? '' : `meta l4proto ${p.protocol} ${counted(chain, mark, p.mode === 'ingress', p.protocol === 'tcp')} dnat ip to numgen inc mod ${n} map @${chain}_be : ${p.targetPort}`);
-    out.push({ chain, entry: { rule: '', dispatch: 'published', keys: [`${p.protocol} . ${p.port}`] }, backends: p.backends.map((b) => b.address), rule });
+    const count = (mark: number, balanced: boolean) => counted(chain, mark, p.mode === 'ingress', p.protocol === 'tcp', balanced);
+    const balance = (n: number, mark: number) => `meta l4proto ${p.protocol} ${count(mark, true)} dnat ip to numgen inc mod ${n} map @${chain}_be : ${p.targetPort}`;
+    // With affinity, a known client goes to its backend first (its connection is not counted by `numgen`'s counter).
+    const sticky = (mark: number) => `meta l4proto ${p.protocol} ip saddr @${chain}_aff ${count(mark, false)} dnat ip to ip saddr map @${chain}_aff : ${p.targetPort}\n`;
+    const rule = (n: number, mark: number) => (n === 0 ? '' : `${p.affinity ? sticky(mark) : ''}${balance(n, mark)}`);
+    const entry = { rule: '', dispatch: 'published' as const, keys: [`${p.protocol} . ${p.port}`], ...(p.affinity ? { affinity: p.affinity } : {}) };
+    out.push({ chain, entry, backends: p.backends.map((b) => b.address), rule });
   }
   for (const v of plan.vips) {
     const chain = vipChain(v.vip);
@@ -193,6 +241,7 @@ export function nftUpdate(state: NftState, plan: DataPlanePlan): NftTransaction 
     for (const m of Object.values(ACCT)) cmds.push(`delete element ${T} ${m} { ${e.mark} }`);
     cmds.push(`flush chain ${T} ${chain}`, `delete chain ${T} ${chain}`, `delete map ${T} ${chain}_be`);
     for (const c of Object.values(entryCounters(chain))) cmds.push(`delete counter ${T} ${c}`);
+    if (e.affinity) cmds.push(...dropAffinity(chain, e.mark));
   }
   for (const w of want) {
     const old = state.get(w.chain);
@@ -207,8 +256,17 @@ export function nftUpdate(state: NftState, plan: DataPlanePlan): NftTransaction 
     }
     if (deleted.length > 0) cmds.push(`delete element ${T} ${w.chain}_be { ${deleted.join(', ')} }`);
     if (added.length > 0) cmds.push(`add element ${T} ${w.chain}_be { ${elements(added)} }`);
-    if (old && old.rule !== rule) cmds.push(`flush chain ${T} ${w.chain}`);
-    if (rule && (!old || old.rule !== rule)) cmds.push(`add rule ${T} ${w.chain} ${rule}`);
+    const affinityChanged = old?.affinity !== w.entry.affinity;
+    const ruleChanged = !old || old.rule !== rule || affinityChanged;
+    if (old && ruleChanged) cmds.push(`flush chain ${T} ${w.chain}`);
+    if (affinityChanged) {
+      if (old?.affinity) cmds.push(...dropAffinity(w.chain, mark));
+      if (w.entry.affinity) cmds.push(...affinityObjects(w.chain, mark, w.entry.affinity));
+    } else if (w.entry.affinity && old!.slots.some((a) => !slots.includes(a))) {
+      // A backend left: no client may be sent to it by the map (all clients are balanced anew).
+      cmds.push(`flush map ${T} ${w.chain}_aff`);
+    }
+    if (rule && ruleChanged) for (const r of rule.split('\n')) cmds.push(`add rule ${T} ${w.chain} ${r}`);
     if (!old) {
       if (w.entry.vip) cmds.push(`add element ${T} vip_addrs { ${w.entry.vip} }`);
       cmds.push(`add element ${T} ${w.entry.dispatch} { ${w.entry.keys.map((k) => `${k} : goto ${w.chain}`).join(', ')} }`);
@@ -231,7 +289,10 @@ export const nftDelete = (): string => `table ${T}\ndelete table ${T}\n`;
 export function probeRuleset(): string {
   const probe: DataPlanePlan = {
     version: 0,
-    ports: [{ protocol: 'tcp', port: 1, targetPort: 1, mode: 'ingress', serviceId: 'probe', service: 'probe', backends: [{ taskId: 'p', address: '192.0.2.1' }] }],
+    ports: [
+      { protocol: 'tcp', port: 1, targetPort: 1, mode: 'ingress', serviceId: 'probe', service: 'probe', backends: [{ taskId: 'p', address: '192.0.2.1' }] },
+      { protocol: 'udp', port: 1, targetPort: 1, mode: 'ingress', serviceId: 'probe', service: 'probe', backends: [{ taskId: 'p', address: '192.0.2.1' }], affinity: 60 },
+    ],
     vips: [{ vip: '192.0.2.2', networkId: 'probe', serviceId: 'probe', service: 'probe', ports: [], backends: [{ taskId: 'p', address: '192.0.2.1' }] }],
     draining: [],
   };
