@@ -13,6 +13,8 @@ export interface RouteSpec {
   backends: DataPlanePlan['ports'][number]['backends'];
   /** A published TCP port's PROXY protocol header, sent to the backend first. */
   proxyProtocol?: ProxyProtocol;
+  /** Client-IP affinity timeout in seconds (published ports only). */
+  affinity?: number;
 }
 
 /** One socket to listen on and where its connections go, by the local address they arrived at. */
@@ -48,7 +50,8 @@ export function listenerLayout(plan: DataPlanePlan): Layout {
   for (const p of plan.ports) {
     // A route is made with its header: a label changed makes another route.
     const key = `${p.protocol}/${p.port}>${p.targetPort}${p.proxyProtocol ? `+proxy-${p.proxyProtocol}` : ''}`;
-    routes.set(key, { key, service: p.service, entry: `${p.protocol}/${p.port}`, port: p.targetPort, backends: p.backends, ...(p.proxyProtocol ? { proxyProtocol: p.proxyProtocol } : {}) });
+    const options = { ...(p.proxyProtocol ? { proxyProtocol: p.proxyProtocol } : {}), ...(p.affinity ? { affinity: p.affinity } : {}) };
+    routes.set(key, { key, service: p.service, entry: `${p.protocol}/${p.port}`, port: p.targetPort, backends: p.backends, ...options });
     listen(p.protocol, ANY, p.port, '*', key);
   }
   const published = new Set(plan.ports.map((p) => `${p.protocol}/${p.port}`));

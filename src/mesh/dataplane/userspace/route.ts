@@ -1,5 +1,6 @@
 import type { ProxyProtocol } from '../../proxy-protocol/header.js';
 import type { Backend } from '../plan.js';
+import { affinityMemory, AffinityTable, ipv4Number, stickyPick } from './affinity.js';
 import type { ThreadRoute } from './splice-protocol.js';
 
 /** How long a backend that refused or timed out is tried only after the others. */
@@ -39,6 +40,8 @@ export class Route {
   private threadView?: ThreadRoute;
   private readonly failedAt = new Map<string, number>();
   readonly counters = new RouteCounters();
+  /** Client-IP affinity, when the route's port has it (its memory kept while the timeout stays). */
+  private affinity?: AffinityTable;
   /** Connections to a backend that have exchanged no byte yet, by backend address: see whileUnanswered. */
   private readonly unanswered = new Map<string, Set<() => void>>();
 
@@ -58,7 +61,15 @@ export class Route {
 
   /** The route as the splice threads take it; the same object until its backends change. */
   forThreads(): ThreadRoute {
-    return (this.threadView ??= { id: this.id, port: this.port, backends: this.backends.map((b) => b.address), draining: this.draining, turn: this.turn, ...(this.proxyProtocol ? { proxyProtocol: this.proxyProtocol } : {}) });
+    const affinity = this.affinity && { memory: this.affinity.memory, timeoutSeconds: this.affinity.timeoutSeconds };
+    return (this.threadView ??= { id: this.id, port: this.port, backends: this.backends.map((b) => b.address), draining: this.draining, turn: this.turn, ...(this.proxyProtocol ? { proxyProtocol: this.proxyProtocol } : {}), ...(affinity ? { affinity } : {}) });
+  }
+
+  /** Client-IP affinity with this timeout in seconds (undefined: none); a new timeout starts an empty table. */
+  setAffinity(seconds: number | undefined): void {
+    if (this.affinity?.timeoutSeconds === seconds) return;
+    this.affinity = seconds ? new AffinityTable(affinityMemory(), seconds) : undefined;
+    this.threadView = undefined;
   }
 
   has(address: string): boolean {
@@ -74,6 +85,7 @@ export class Route {
     this.backends = [...backends];
     this.threadView = undefined;
     for (const a of this.failedAt.keys()) if (!live.has(a)) this.failedAt.delete(a);
+    this.affinity?.keepOnly(live);
     for (const [a, gone] of this.unanswered) {
       if (live.has(a)) continue;
       this.unanswered.delete(a);
@@ -102,7 +114,14 @@ export class Route {
    * The next backend to try that is not in `tried`: round robin, skipping backends in cooldown
    * unless nothing else is left. Undefined when every backend has been tried.
    */
-  pick(tried: ReadonlySet<string> | undefined, now: number): Backend | undefined {
+  pick(tried: ReadonlySet<string> | undefined, now: number, client?: string): Backend | undefined {
+    if (!this.affinity || !client) return this.balanced(tried, now);
+    const usable = (a: string) => this.has(a) && !tried?.has(a) && !this.cooling(a, now);
+    const address = stickyPick(this.affinity, ipv4Number(client), now, usable, () => this.balanced(tried, now)?.address);
+    return this.backends.find((b) => b.address === address);
+  }
+
+  private balanced(tried: ReadonlySet<string> | undefined, now: number): Backend | undefined {
     const chosen = this.choose(tried, now);
     if (chosen?.next !== undefined) Atomics.store(this.turn, 0, chosen.next);
     return chosen?.backend;
@@ -127,14 +146,18 @@ export class Route {
     for (let i = 0; i < n; i++) {
       const b = this.backends[(cursor + i) % n]!;
       if (tried?.has(b.address)) continue;
-      const failed = this.failedAt.get(b.address);
-      if (failed !== undefined && now - failed < FAILED_BACKEND_COOLDOWN_MS) {
+      if (this.cooling(b.address, now)) {
         fallback ??= b;
         continue;
       }
       return { backend: b, next: (cursor + i + 1) % n };
     }
     return fallback && { backend: fallback };
+  }
+
+  private cooling(address: string, now: number): boolean {
+    const failed = this.failedAt.get(address);
+    return failed !== undefined && now - failed < FAILED_BACKEND_COOLDOWN_MS;
   }
 
   /** Records a failed connect; true when the backend was not already in cooldown (worth a log line). */

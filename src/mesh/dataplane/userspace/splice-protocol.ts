@@ -12,6 +12,8 @@ export interface ThreadRoute {
   turn: Int32Array;
   /** Each connection sends its backend this PROXY protocol header before the client's bytes (on every backend it is moved to). */
   proxyProtocol?: ProxyProtocol;
+  /** Client-IP affinity (affinity.ts): the route's table, shared with every thread, and its timeout. */
+  affinity?: { memory: SharedArrayBuffer; timeoutSeconds: number };
 }
 
 /** Where a listener's connections go by the local address they arrived at (layout.ts); a `refused` address (a VIP without a route here) gets a reset. */

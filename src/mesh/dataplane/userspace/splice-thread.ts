@@ -9,6 +9,7 @@
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { EPOLLERR, EPOLLET, EPOLLEXCLUSIVE, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLL_EVENT_SIZE, epollEventAt, openLibc } from '../../../../native/libc.js';
 import { proxyHeader } from '../../proxy-protocol/header.js';
+import { AffinityTable, ipv4Number, stickyPick } from './affinity.js';
 import { ThreadBalance, type HandedOver } from './balance.js';
 import { Direction, pipePools } from './relay.js';
 import { FAILED_BACKEND_COOLDOWN_MS } from './route.js';
@@ -49,7 +50,7 @@ class Listener {
   ) {}
 
   setTable(t: ThreadTable): void {
-    for (const r of t.routes) routes.set(r.id, { ...r, live: new Set(r.backends), drained: new Set(r.draining) });
+    for (const r of t.routes) routes.set(r.id, { ...r, live: new Set(r.backends), drained: new Set(r.draining), sticky: r.affinity && new AffinityTable(r.affinity.memory, r.affinity.timeoutSeconds) });
     this.routeIds = t.routes.map((r) => r.id);
     this.byLocal = new Map(t.byLocal);
     this.wildcard = t.wildcard;
@@ -84,6 +85,8 @@ class Conn {
   clientEvents = 0;
   /** The PROXY protocol header every backend it is connected to gets first (a route with the option). */
   header?: Buffer;
+  /** The client's address (a number), read once when its route has affinity. */
+  peer?: number;
 
   constructor(
     readonly id: number,
@@ -98,7 +101,7 @@ class Conn {
   }
 }
 
-type Route = ThreadRoute & { live: Set<string>; drained: Set<string> };
+type Route = ThreadRoute & { live: Set<string>; drained: Set<string>; sticky?: AffinityTable | undefined };
 const routes = new Map<number, Route>();
 const listeners = new Map<number, Listener>();
 const epfd = libc.epollCreate();
@@ -133,12 +136,22 @@ function pick(route: Route, tried: ReadonlySet<string> | undefined, now: number)
   for (let i = 0; i < n; i++) {
     const b = route.backends[(start + i) % n]!;
     if (tried?.has(b)) continue;
-    const failed = failedAt.get(b);
-    if (failed !== undefined && now - failed < FAILED_BACKEND_COOLDOWN_MS) fallback ??= b;
+    if (cooling(b, now)) fallback ??= b;
     else return b;
   }
   return fallback;
 }
+
+/** With affinity: the backend the client went to last, if still usable, else the next by round robin, which it keeps. */
+function pickSticky(route: Route, table: AffinityTable, c: Conn, now: number): string | undefined {
+  const usable = (b: string) => route.live.has(b) && !c.tried?.has(b) && !cooling(b, now);
+  return stickyPick(table, (c.peer ??= ipv4Number(libc.socketAddress(c.client, 'peer').ip)), now, usable, () => pick(route, c.tried, now));
+}
+
+const cooling = (backend: string, now: number): boolean => {
+  const failed = failedAt.get(backend);
+  return failed !== undefined && now - failed < FAILED_BACKEND_COOLDOWN_MS;
+};
 
 function acceptOn(l: Listener): void {
   for (let i = 0; i < ACCEPT_BATCH; i++) {
@@ -181,7 +194,7 @@ function start(fd: number, l: Listener, route: number): void {
 function connectNext(c: Conn, now: number): void {
   const route = routes.get(c.route);
   for (;;) {
-    const backend = route && pick(route, c.tried, now);
+    const backend = route && (route.sticky ? pickSticky(route, route.sticky, c, now) : pick(route, c.tried, now));
     if (!backend) {
       report(c, undefined);
       finish(c, true);

@@ -176,7 +176,7 @@ export class TcpListener {
   }
 
   private connectUpstream(client: Socket, route: Route, tried: Set<string> | undefined): void {
-    const backend = route.pick(tried, Date.now());
+    const backend = route.pick(tried, Date.now(), client.remoteAddress);
     if (!backend || client.destroyed) {
       if (!client.destroyed) {
         this.log.warn({ service: route.service, entry: route.entry, tried: tried ? [...tried] : [] }, 'no backend accepted the connection');

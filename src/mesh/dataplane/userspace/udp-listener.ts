@@ -71,7 +71,7 @@ export class UdpListener {
     const now = Date.now();
     let flow = this.flows.get(key);
     if (!flow) {
-      const backend = this.route.pick(undefined, now);
+      const backend = this.route.pick(undefined, now, rinfo.address);
       if (!backend) return;
       flow = this.openFlow(key, rinfo, backend);
     }

@@ -47,6 +47,7 @@ export class UserspaceBackend implements PlanBackend {
         route = new Route(spec.service, spec.entry, spec.port, spec.proxyProtocol);
         route.setBackends(spec.backends); // live as soon as its listener binds
       }
+      route.setAffinity(spec.affinity);
       routes.set(key, route);
     }
     const vips = new Set(plan.vips.map((v) => v.vip));
