@@ -11,8 +11,8 @@ export interface Target {
 }
 
 export type ProbeRequest =
-  /** `n` requests to each target, one after the other; from `localPort` if given. */
-  | { mode: 'count'; proto: 'tcp' | 'udp'; targets: Target[]; n: number; timeoutMs?: number; request?: string; localPort?: number }
+  /** `n` requests to each target, one after the other; from `localPort` and `localAddress` if given. */
+  | { mode: 'count'; proto: 'tcp' | 'udp'; targets: Target[]; n: number; timeoutMs?: number; request?: string; localPort?: number; localAddress?: string }
   /** `concurrency` loops of requests over the targets for `durationMs`, or until `stopFile` exists. */
   | { mode: 'load'; proto: 'tcp' | 'udp'; targets: Target[]; concurrency: number; durationMs: number; timeoutMs?: number; stopFile?: string; request?: string }
   /** One connection kept open, a line every `intervalMs`: which task answers each. */
@@ -41,9 +41,9 @@ const SLOW_MS = 900;
 
 const MAX_ERRORS = 20;
 
-function tcpOnce(t: Target, timeoutMs: number, request?: string, localPort?: number): Promise<string> {
+function tcpOnce(t: Target, timeoutMs: number, request?: string, localPort?: number, localAddress?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const s = connect({ host: t.host, port: t.port, localPort }, () => request && s.write(request));
+    const s = connect({ host: t.host, port: t.port, localPort, ...(localAddress ? { localAddress } : {}) }, () => request && s.write(request));
     // Its local port (bound once connect ran), named in the error: to match a failure with conntrack's entries and events.
     let port: number | undefined;
     setImmediate(() => (port = s.localPort));
@@ -73,7 +73,7 @@ function tcpOnce(t: Target, timeoutMs: number, request?: string, localPort?: num
   });
 }
 
-function udpOnce(t: Target, timeoutMs: number, localPort?: number): Promise<string> {
+function udpOnce(t: Target, timeoutMs: number, localPort?: number, localAddress?: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const s = createSocket('udp4');
     const done = (err: Error | undefined, answer?: string) => {
@@ -85,7 +85,7 @@ function udpOnce(t: Target, timeoutMs: number, localPort?: number): Promise<stri
     const timer = setTimeout(() => done(new Error(`timeout ${t.host}:${t.port}`)), timeoutMs);
     s.on('message', (m) => done(undefined, m.toString()));
     s.on('error', (e: NodeJS.ErrnoException) => done(new Error(`${e.code ?? e.message} ${t.host}:${t.port}`)));
-    s.bind(localPort ?? 0, () => s.send('?', t.port, t.host));
+    s.bind(localPort ?? 0, localAddress, () => s.send('?', t.port, t.host));
   });
 }
 
@@ -100,7 +100,7 @@ async function run(req: ProbeRequest): Promise<ProbeResult> {
   };
   switch (req.mode) {
     case 'count': {
-      const once = (t: Target, ms: number) => (req.proto === 'tcp' ? tcpOnce(t, ms, req.request, req.localPort) : udpOnce(t, ms, req.localPort));
+      const once = (t: Target, ms: number) => (req.proto === 'tcp' ? tcpOnce(t, ms, req.request, req.localPort, req.localAddress) : udpOnce(t, ms, req.localPort, req.localAddress));
       for (const t of req.targets) {
         for (let i = 0; i < req.n; i++) await once(t, req.timeoutMs ?? 2000).then(ok, fail);
       }
