@@ -46,6 +46,22 @@ for (const dataplane of ['nftables', 'userspace'] as const) {
         return said.startsWith('PROXY');
       }, { timeoutMs: 40_000, intervalMs: 300 });
       assert.match(said, new RegExp(`^PROXY TCP4 ${client.replaceAll('.', '\\.')} ${lab.host('h2').address.replaceAll('.', '\\.')} \\d+ 9090$`));
+
+      // Client-IP affinity (label shoal.affinity.<published port>): a bad duration or port is refused
+      // with a 400 naming the label; a good one keeps the outside client on one task (per host).
+      for (const [label, why] of [['shoal.affinity.8080=10x', /invalid label shoal\.affinity\.8080=10x: "10x" is not a duration/], ['shoal.affinity.9090=10m', /the service publishes no port 9090/]] as const) {
+        const refused = await hosts.h1!.docker(['service', 'update', '--detach', '--label-add', label, 'web'], { allowFail: true });
+        assert.notEqual(refused.code, 0, refused.stdout);
+        assert.match(refused.stderr, why);
+      }
+      await run('h1', 'service', 'update', '--detach', '--label-add', 'shoal.affinity.8080=10m', 'web');
+      for (const h of ['h1', 'h2', 'h3']) {
+        await waitUntil(`port 8080 on ${h} keeps the client on one task`, async () => {
+          const seen = new Set<string>();
+          for (let i = 0; i < 6; i++) seen.add(await fetchFromOutside(lab, lab.host(h).address, 8080));
+          return seen.size === 1 && !seen.has('');
+        }, { timeoutMs: 30_000, intervalMs: 200 });
+      }
     });
   });
 }
