@@ -61,8 +61,10 @@ export class Route {
 
   /** The route as the splice threads take it; the same object until its backends change. */
   forThreads(): ThreadRoute {
-    const affinity = this.affinity && { memory: this.affinity.memory, timeoutSeconds: this.affinity.timeoutSeconds };
-    return (this.threadView ??= { id: this.id, port: this.port, backends: this.backends.map((b) => b.address), draining: this.draining, turn: this.turn, ...(this.proxyProtocol ? { proxyProtocol: this.proxyProtocol } : {}), ...(affinity ? { affinity } : {}) });
+    if (this.threadView) return this.threadView;
+    const a = this.affinity;
+    const options = { ...(this.proxyProtocol ? { proxyProtocol: this.proxyProtocol } : {}), ...(a ? { affinity: { memory: a.memory, timeoutSeconds: a.timeoutSeconds } } : {}) };
+    return (this.threadView = { id: this.id, port: this.port, backends: this.backends.map((b) => b.address), draining: this.draining, turn: this.turn, ...options });
   }
 
   /** Client-IP affinity with this timeout in seconds (undefined: none); a new timeout starts an empty table. */
