@@ -1,3 +1,4 @@
+import { parseGoDuration } from '../../util/duration.js';
 import type { Labels } from '../types.js';
 
 /**
@@ -8,13 +9,15 @@ import type { Labels } from '../types.js';
  */
 export const AFFINITY_LABEL_PREFIX = 'shoal.affinity.';
 
-const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600 };
-
-/** A Go-style duration of whole seconds, hours, minutes (`1h30m`, `45s`, `2.5m`) in seconds; an Error naming what is wrong. */
+/** A Go duration (`1h30m`, `45s`, `2.5m`) of whole seconds, at least one, in seconds; an Error naming what is wrong. */
 export function parseDurationSeconds(text: string): number | Error {
-  const parts = /^(?:\d+(?:\.\d+)?[hms])+$/.test(text) ? [...text.matchAll(/(\d+(?:\.\d+)?)([hms])/g)] : [];
-  if (parts.length === 0) return new Error(`"${text}" is not a duration: use a number and a unit s, m or h, e.g. 30s, 10m, 1h30m`);
-  const seconds = parts.reduce((sum, [, n, unit]) => sum + Number(n) * UNITS[unit!]!, 0);
+  let ns: number;
+  try {
+    ns = parseGoDuration(text);
+  } catch {
+    return new Error(`"${text}" is not a duration: use a number and a unit s, m or h, e.g. 30s, 10m, 1h30m`);
+  }
+  const seconds = ns / 1e9;
   if (!Number.isInteger(seconds) || seconds < 1) return new Error(`"${text}" is not a whole number of seconds of at least 1s`);
   return seconds;
 }

@@ -1,7 +1,7 @@
 import type { Command, CommandGroup, Context } from '../command.js';
 import type { FlagSpec, Flags } from '../args.js';
 import { renderInspect } from '../format/inspect.js';
-import { parseGoDuration } from '../format/units.js';
+import { parseGoDuration } from '../../../util/duration.js';
 import { formatFlag, quietFlag } from './flags.js';
 import { ShoalError } from '../../../util/errors.js';
 

@@ -1,6 +1,6 @@
 import type { Context } from '../../command.js';
 import type { Flags, FlagSpec } from '../../args.js';
-import { parseGoDuration } from '../../format/units.js';
+import { parseGoDuration } from '../../../../util/duration.js';
 import { ShoalError } from '../../../../util/errors.js';
 import type { Doc } from './resolve.js';
 
