@@ -61,7 +61,8 @@ test('the live cluster view shows the nodes and their tasks, and follows a scale
       assert.deepEqual(cols.map((c) => [c.node, c.role, c.state, c.availability]), [['h1', 'manager', 'ready', 'active'], ['h2', 'worker', 'ready', 'active']]);
       assert.deepEqual(await runningWeb(page), { h1: 1, h2: 1 }, 'one web task on each node (spread)');
       assert.match(await page.textContent('#status') ?? '', /2 nodes · 1 services · 2 tasks/);
-      const colours = await page.$$eval('[data-task]', (cards) => cards.map((c) => getComputedStyle(c).backgroundColor));
+      // One evaluation: $$eval queries and maps in two round trips, and a redraw in between detaches the cards (no computed style).
+      const colours = await page.evaluate(() => [...document.querySelectorAll('[data-task]')].map((c) => getComputedStyle(c).backgroundColor));
       assert.deepEqual(colours, ['rgb(95, 207, 128)', 'rgb(95, 207, 128)'], 'running tasks are green');
       await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
 
