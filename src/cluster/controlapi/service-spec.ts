@@ -1,12 +1,13 @@
 import { invalidArgument } from '../../util/errors.js';
 import type { ReadTx } from '../store/types.js';
 import type { ServiceMode, ServiceSpec, UpdateConfig } from '../types.js';
-import { checkAffinityLabels } from './affinity-labels.js';
+import { AFFINITY_LABEL } from '../endpoints/affinity.js';
+import { portLabelError } from '../endpoints/port-labels.js';
+import { PROXY_PROTOCOL_LABEL } from '../endpoints/proxy-protocol.js';
 import { checkPortConflicts, checkReservedPorts, normalizeEndpointSpec } from './endpoint-spec.js';
 import { rpcError } from './errors.js';
 import { findIngressNetwork, needsIngress } from './ingress.js';
 import { validateDnsName } from './names.js';
-import { proxyProtocolLabelError } from '../../mesh/proxy-protocol/labels.js';
 import { normalizeTaskSpec, resolveNetworkAttachments } from './task-spec.js';
 
 const MODE_KEYS = ['Replicated', 'Global', 'ReplicatedJob', 'GlobalJob'] as const;
@@ -30,9 +31,10 @@ export function normalizeServiceSpec(tx: ReadTx, input: ServiceSpec, serviceId?:
   checkReservedPorts(tx, spec.EndpointSpec);
   checkPortConflicts(tx, spec.EndpointSpec, serviceId);
   const ports = (spec.EndpointSpec?.Ports ?? []).map((p) => ({ protocol: p.Protocol ?? 'tcp', publishedPort: p.PublishedPort ?? 0 }));
-  const labelError = proxyProtocolLabelError(spec.Labels, ports);
-  if (labelError) throw rpcError('InvalidArgument', labelError);
-  checkAffinityLabels(spec);
+  for (const label of [PROXY_PROTOCOL_LABEL, AFFINITY_LABEL]) {
+    const labelError = portLabelError(label, spec.Labels, ports);
+    if (labelError) throw rpcError('InvalidArgument', labelError);
+  }
   if (needsIngress(spec.EndpointSpec) && !findIngressNetwork(tx)) {
     throw rpcError('FailedPrecondition', 'service needs ingress network, but no ingress network is present');
   }

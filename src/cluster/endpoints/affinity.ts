@@ -1,13 +1,5 @@
 import { parseGoDuration } from '../../util/duration.js';
-import type { Labels } from '../types.js';
-
-/**
- * Client-IP affinity of a published port, opted into per port with a service label:
- * `shoal.affinity.<published port>=<Go duration>` (`10m`, `90s`, `1h30m`). A client address's new
- * connections to that port go to the task its first one went to, until the client opened none for
- * that long (or the task left the table). Docker's PortConfig has no field for it, hence a label.
- */
-export const AFFINITY_LABEL_PREFIX = 'shoal.affinity.';
+import type { PortLabel } from './port-labels.js';
 
 /** A Go duration (`1h30m`, `45s`, `2.5m`) of whole seconds, at least one, in seconds; an Error naming what is wrong. */
 export function parseDurationSeconds(text: string): number | Error {
@@ -22,14 +14,10 @@ export function parseDurationSeconds(text: string): number | Error {
   return seconds;
 }
 
-/** The affinity timeouts a service's labels ask for, in seconds by published port (labels that do not parse are left out: the managers refuse them). */
-export function affinityByPort(labels: Labels | undefined): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const [key, value] of Object.entries(labels ?? {})) {
-    if (!key.startsWith(AFFINITY_LABEL_PREFIX)) continue;
-    const port = Number(key.slice(AFFINITY_LABEL_PREFIX.length));
-    const seconds = parseDurationSeconds(value);
-    if (Number.isInteger(port) && typeof seconds === 'number') out.set(port, seconds);
-  }
-  return out;
-}
+/**
+ * Client-IP affinity of a published port, opted into per port with a service label:
+ * `shoal.affinity.<published port>=<Go duration>` (`10m`, `90s`, `1h30m`), in seconds. A client address's new
+ * connections to that port go to the task its first one went to, until the client opened none for
+ * that long (or the task left the table). Docker's PortConfig has no field for it, hence a label.
+ */
+export const AFFINITY_LABEL: PortLabel<number> = { prefix: 'shoal.affinity.', parse: parseDurationSeconds };

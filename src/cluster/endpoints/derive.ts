@@ -3,9 +3,10 @@ import type { TaskObject } from '../types.js';
 import { isUnhealthy } from '../task-health.js';
 import { VXLAN_ID_OPTION } from '../allocator/allocator.js';
 import { serviceNetworkIds } from '../allocator/service-networks.js';
-import { affinityByPort } from './affinity.js';
+import { AFFINITY_LABEL } from './affinity.js';
+import { portLabelValue } from './port-labels.js';
+import { PROXY_PROTOCOL_LABEL } from './proxy-protocol.js';
 import type { EndpointTable, NetworkEndpoint, ServiceEndpoint, TaskEndpoint } from './types.js';
-import { proxyProtocols } from '../../mesh/proxy-protocol/labels.js';
 
 /**
  * Whether a task may get new connections: running, wanted running and healthy (a task told to
@@ -57,16 +58,14 @@ export function deriveEndpointTable(tx: ReadTx): EndpointTable {
     const vips: Record<string, string> = {};
     for (const v of s.Endpoint?.VirtualIPs ?? []) vips[v.NetworkID] = v.Addr;
     const ports = (s.Endpoint?.Ports ?? []).map((p) => ({ protocol: p.Protocol ?? 'tcp', targetPort: p.TargetPort ?? 0, publishedPort: p.PublishedPort ?? 0, mode: p.PublishMode ?? 'ingress' }));
-    const proxied = proxyProtocols(s.Spec.Labels, ports);
-    const affinity = affinityByPort(s.Spec.Labels);
     services.push({
       serviceId: s.ID,
       name: s.Spec.Name,
       mode: s.Spec.EndpointSpec?.Mode ?? 'vip',
       ports: ports.map((p) => {
-        const proxyProtocol = p.protocol === 'tcp' ? proxied.get(p.publishedPort) : undefined;
-        const seconds = affinity.get(p.publishedPort);
-        return { ...p, ...(proxyProtocol ? { proxyProtocol } : {}), ...(seconds ? { affinity: seconds } : {}) };
+        const proxyProtocol = portLabelValue(PROXY_PROTOCOL_LABEL, s.Spec.Labels, p);
+        const affinity = portLabelValue(AFFINITY_LABEL, s.Spec.Labels, p);
+        return { ...p, ...(proxyProtocol ? { proxyProtocol } : {}), ...(affinity ? { affinity } : {}) };
       }),
       vips,
       aliases,

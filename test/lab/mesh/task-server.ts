@@ -9,7 +9,7 @@
 // from the PROXY protocol header before it, or "<name> none <line>\n" when none came, and its end.
 import { createServer, type Socket } from 'node:net';
 import { createSocket } from 'node:dgram';
-import { parseProxyHeader } from '../../../src/mesh/proxy-protocol/header.js';
+import { parseProxyHeader } from './proxy-header.js';
 
 const [name, tcp = '', udp = '', mode] = process.argv.slice(2);
 if (!name) throw new Error('usage: task-server <name> <tcp ports> <udp ports>');

@@ -78,9 +78,9 @@ test('create refuses what Docker refuses, and leaves the store unchanged', async
     [
       { Labels: { 'shoal.affinity.9090': '10m' }, EndpointSpec: { Ports: [{ TargetPort: 80, PublishedPort: 8080 }] } },
       400,
-      'rpc error: code = InvalidArgument desc = invalid label shoal.affinity.9090: the service publishes no port 9090 (published: 8080); name a published port, e.g. --label shoal.affinity.<published port>=10m',
+      'rpc error: code = InvalidArgument desc = invalid label shoal.affinity.9090: the service publishes no port 9090; label a published port (8080) or remove the label',
     ],
-    [{ Labels: { 'shoal.affinity.80': '1m' } }, 400, /the service publishes no port 80 \(published: none\)/],
+    [{ Labels: { 'shoal.affinity.80': '1m' } }, 400, /the service publishes no port 80; label a published port \(none published: add -p <port>:<target port>\)/],
   ];
   for (const [extra, status, message] of cases) {
     const spec = cliServiceSpec('web2', extra);

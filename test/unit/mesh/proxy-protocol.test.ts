@@ -1,11 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseProxyHeader, proxyHeader } from '../../../src/mesh/proxy-protocol/header.js';
-import { proxyProtocolLabelError, proxyProtocols } from '../../../src/mesh/proxy-protocol/labels.js';
+import { proxyHeader } from '../../../src/mesh/proxy-protocol/header.js';
+import { portLabelError, portLabelValue } from '../../../src/cluster/endpoints/port-labels.js';
+import { PROXY_PROTOCOL_LABEL } from '../../../src/cluster/endpoints/proxy-protocol.js';
 import { planDataPlane } from '../../../src/mesh/dataplane/plan.js';
 import { listenerLayout } from '../../../src/mesh/dataplane/userspace/layout.js';
 import { splitProxied } from '../../../src/mesh/dataplane/nftables/proxied-ports.js';
 import { ingressPort, service, table, task } from './table-fixture.js';
+import { parseProxyHeader } from '../../lab/mesh/proxy-header.js';
 
 const client = { ip: '192.168.1.20', port: 40001 };
 const entry = { ip: '10.1.0.2', port: 8080 };
@@ -39,15 +41,17 @@ const ports = [
 
 test('labels name a version per published TCP port', () => {
   const labels = { 'shoal.proxy-protocol.8080': 'v2', other: 'x' };
-  assert.equal(proxyProtocolLabelError(labels, ports), undefined);
-  assert.deepEqual([...proxyProtocols(labels, ports)], [[8080, 'v2']]);
+  assert.equal(portLabelError(PROXY_PROTOCOL_LABEL, labels, ports), undefined);
+  assert.deepEqual(ports.map((p) => portLabelValue(PROXY_PROTOCOL_LABEL, labels, p)), ['v2', undefined]);
 });
 
+const refusal = (labels: Record<string, string>) => portLabelError(PROXY_PROTOCOL_LABEL, labels, ports)!;
+
 test('a label with another version, or for a port not published over TCP, is refused naming the fix', () => {
-  assert.match(proxyProtocolLabelError({ 'shoal.proxy-protocol.8080': 'v3' }, ports)!, /invalid label shoal\.proxy-protocol\.8080=v3: the PROXY protocol version is v1 or v2/);
-  assert.match(proxyProtocolLabelError({ 'shoal.proxy-protocol.9999': 'v1' }, ports)!, /publishes no TCP port 9999 .*label a published TCP port \(8080\) or remove the label/);
-  assert.match(proxyProtocolLabelError({ 'shoal.proxy-protocol.5353': 'v1' }, ports)!, /publishes no TCP port 5353 \(the PROXY protocol is TCP only\)/);
-  assert.match(proxyProtocolLabelError({ 'shoal.proxy-protocol.8080/tcp': 'v1' }, ports)!, /publishes no TCP port 8080\/tcp/);
+  assert.match(refusal({ 'shoal.proxy-protocol.8080': 'v3' }), /invalid label shoal\.proxy-protocol\.8080=v3: the PROXY protocol version is v1 or v2/);
+  assert.match(refusal({ 'shoal.proxy-protocol.9999': 'v1' }), /publishes no TCP port 9999 .*label a published TCP port \(8080\) or remove the label/);
+  assert.match(refusal({ 'shoal.proxy-protocol.5353': 'v1' }), /publishes no TCP port 5353 \(the PROXY protocol is TCP only\)/);
+  assert.match(refusal({ 'shoal.proxy-protocol.8080/tcp': 'v1' }), /publishes no TCP port 8080\/tcp/);
 });
 
 test("a port's PROXY protocol makes its own userspace route, and leaves the kernel's ports", () => {
