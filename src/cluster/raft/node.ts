@@ -219,19 +219,24 @@ export class RaftNode {
       stateMachine.restore(rd.snapshot);
       this.lastSnapshotIndex = rd.snapshot.meta.index;
     }
-    // A leader's messages go out first: followers write their copies while the leader writes its own.
-    const sendFirst = rd.sendNow;
+    // A leader's appends go out first: followers write their copies while the leader writes its own.
+    const sendFirst = rd.sendNow && rd.entries.length > 0;
     if (sendFirst) for (const m of rd.messages) transport.send(m);
     // Committed entries are on a quorum's disks already: they apply while this member's new
     // entries are written (as etcd does), so their callers hear back one fsync sooner.
     this.apply(rd);
-    // The transport gets a turn of the event loop to put the appends (and answers) on the wire before the log write takes it.
-    if (sendFirst && rd.entries.length > 0 && rd.messages.length > 0) {
+    // The transport gets a turn of the event loop to put the appends on the wire before the log write takes the thread.
+    if (sendFirst && rd.messages.length > 0) {
       await new Promise<void>((resolve) => this.schedule(resolve));
       if (this.stopped) return;
     }
-    await storage.save(rd.hardState, rd.entries, { blocking: this.core.role !== 'leader' });
+    await storage.save(rd.hardState, rd.entries);
     if (this.stopped) return;
+    // A leader that only tells its followers a new commit index lets the callers of what it applied answer first.
+    if (!sendFirst && rd.sendNow && rd.committed.length > 0) {
+      await new Promise<void>((resolve) => this.schedule(resolve));
+      if (this.stopped) return;
+    }
     if (!sendFirst) for (const m of rd.messages) transport.send(m);
     this.core.advance(rd);
     if (rd.softState) this.leaderChanged(rd.softState);

@@ -182,7 +182,7 @@ test('a log written before entries were packed (JSON records) is read, and writt
   const again = open(dir);
   assert.deepEqual(again.load().entries.map((x) => x.data), ['d1', 'd2', '{"quoted":"json"}']);
   assert.deepEqual(again.load().hardState, { term: 1, vote: 'a', commit: 3 });
-  await again.save(undefined, [e(4, 1)], { blocking: true });
+  await again.save(undefined, [e(4, 1)]);
   again.close();
   assert.deepEqual(open(dir).load().entries.map((x) => x.index), [1, 2, 3, 4]);
 }));

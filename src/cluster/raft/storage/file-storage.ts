@@ -4,7 +4,7 @@ import type { Logger } from '../../../util/logger.js';
 import type { Entry, HardState, Snapshot } from '../core/types.js';
 import { loadDataKey, writeKeyFile, type DataKey } from './encryption.js';
 import { SnapshotFiles } from './snapshots.js';
-import type { PersistedState, RaftStorage, SaveHow } from './types.js';
+import type { PersistedState, RaftStorage } from './types.js';
 import { Wal } from './wal.js';
 
 export interface FileStorageOptions {
@@ -45,8 +45,13 @@ export class FileStorage implements RaftStorage {
     return this.loaded;
   }
 
-  save(hardState: HardState | undefined, entries: readonly Entry[], how: SaveHow = {}): Promise<void> {
-    return this.wal.append(hardState, entries, how.blocking ?? false);
+  save(hardState: HardState | undefined, entries: readonly Entry[]): Promise<void> {
+    try {
+      this.wal.append(hardState, entries);
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   saveSnapshot(snapshot: Snapshot): void {

@@ -8,14 +8,6 @@ export interface PersistedState {
   entries: Entry[];
 }
 
-export interface SaveHow {
-  /**
-   * Sync on the calling thread, blocking it: a follower has nothing to do meanwhile but wait for
-   * the write it will acknowledge, and the thread pool's two hand-offs cost it more than the sync.
-   */
-  blocking?: boolean;
-}
-
 /** Stable storage of one member. Snapshots are durable when the call returns, log writes when `save` resolves. */
 export interface RaftStorage {
   load(): PersistedState;
@@ -23,7 +15,7 @@ export interface RaftStorage {
    * Appends `entries` (replacing any suffix they overwrite) and records `hardState`, in one write
    * made at once, in call order; resolves when it is durable (fsynced), rejects if it cannot be.
    */
-  save(hardState: HardState | undefined, entries: readonly Entry[], how?: SaveHow): Promise<void>;
+  save(hardState: HardState | undefined, entries: readonly Entry[]): Promise<void>;
   /** Keeps `snapshot`, taken of our own state machine, as the newest and releases what it covers. */
   saveSnapshot(snapshot: Snapshot): void;
   /** A snapshot from the leader replaces the whole log: no entry from before it survives a restart. */
