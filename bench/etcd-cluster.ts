@@ -115,6 +115,11 @@ export class EtcdCluster {
     });
   }
 
+  /** The members' process IDs. */
+  pids(): number[] {
+    return this.members.flatMap((m) => (m.proc?.pid === undefined ? [] : [m.proc.pid]));
+  }
+
   async stop(): Promise<void> {
     this.session?.close();
     await Promise.all(

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EndpointTable } from '../src/cluster/endpoints/types.js';
 import { errorMessage } from '../src/util/errors.js';
@@ -7,6 +7,7 @@ import { LAB_NS_HOST, waitUntil, withLab, type Lab } from '../test/lab/index.js'
 import { MeshHost } from '../test/lab/mesh/mesh-host-client.js';
 import { INGRESS, MeshLab, type MeshService } from '../test/lab/mesh/topology.js';
 import type { TrafficRequest, TrafficResult } from './mesh/traffic-client.js';
+import { cpuMs } from './process-cpu.js';
 import { ratio, summarize } from './stats.js';
 import type { BenchSuite, Summary } from './suite.js';
 
@@ -134,13 +135,6 @@ async function traffic(lab: Lab, req: TrafficRequest): Promise<TrafficResult> {
 function rate(metric: Metric, r: TrafficResult): string {
   const perSecond = r.ops / (r.elapsedMs / 1000);
   return metric === 'bulk' ? `${((perSecond * 8) / 1e9).toFixed(2)} Gbit/s` : `${Math.round(perSecond)} ${metric === 'keepalive' ? 'req/s' : 'conn/s'}`;
-}
-
-/** CPU time of a process, all its threads, in ms (from the scheduler's nanosecond counts). */
-function cpuMs(pid: number): number {
-  let ns = 0;
-  for (const t of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
-  return ns / 1e6;
 }
 
 /** HAProxy in TCP mode on h4, both ports to the task; its pid, or undefined when it is not installed. */

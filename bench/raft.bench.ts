@@ -12,6 +12,7 @@ import { IN_FLIGHT, p99, WriteLoad } from './write-load.js';
 const N = Number(process.env.BENCH_N ?? 400);
 const ROUNDS = 4;
 const WARM_UP = Number(process.env.BENCH_WARM_UP ?? 3000);
+const SEQUENTIAL_WARM_UP = Number(process.env.BENCH_SEQUENTIAL_WARM_UP ?? 2000);
 /** etcd's values are about as large as the log entry of a Shoal write (a secret object and what the transaction read). */
 const ETCD_VALUE = 'v'.repeat(300);
 const IDS = ['m1', 'm2', 'm3'];
@@ -34,14 +35,18 @@ export const suite: BenchSuite = {
     const etcd = await EtcdCluster.start(3);
     try {
       const leader = await c.waitLeader(IDS);
-      const shoal = new WriteLoad('Shoal', async (key) => {
-        const r = await c.call(leader, `/write?key=${key}&value=v`);
-        if (r.status !== 200) throw new Error(`write refused: ${JSON.stringify(r.body)}`);
-      });
+      const shoal = new WriteLoad(
+        'Shoal',
+        async (key) => {
+          const r = await c.call(leader, `/write?key=${key}&value=v`);
+          if (r.status !== 200) throw new Error(`write refused: ${JSON.stringify(r.body)}`);
+        },
+        () => c.pids(),
+      );
       const loads = [shoal];
-      if (etcd) loads.push(new WriteLoad('etcd', (key) => etcd.put(key, ETCD_VALUE)));
+      if (etcd) loads.push(new WriteLoad('etcd', (key) => etcd.put(key, ETCD_VALUE), () => etcd.pids()));
       else ctx.progress('etcd is not installed (apt-get install etcd-server etcd-client): no etcd baseline in this run');
-      for (const load of loads) await load.warmUp(WARM_UP);
+      for (const load of loads) await load.warmUp(WARM_UP, SEQUENTIAL_WARM_UP);
       for (let r = 0; r < ROUNDS; r++) for (const load of loads) await load.round(r, N / ROUNDS);
       for (const load of loads) {
         ctx.progress(load.line());
@@ -49,6 +54,8 @@ export const suite: BenchSuite = {
         figures[`${key}Sequential`] = summarize(load.sequential);
         figures[`${key}Pipelined64`] = summarize(load.pipelined);
         figures[`${key}Per1000Pipelined64`] = summarize([load.per1000Pipelined]);
+        figures[`${key}MembersCpuUsPerSequentialWrite`] = summarize([load.serverCpuPerWrite.sequential]);
+        figures[`${key}MembersCpuUsPerPipelinedWrite`] = summarize([load.serverCpuPerWrite.pipelined]);
       }
       ratios['raftSequential/fdatasync'] = ratio(figures['raftSequential']!, figures['fdatasync']!);
       ratios['raftSequential/localStoreCommit'] = ratio(figures['raftSequential']!, figures['localStoreCommit']!);
@@ -56,6 +63,8 @@ export const suite: BenchSuite = {
         ctx.progress(shoal.versus(loads[1]));
         ratios['raftSequential/etcdSequential'] = ratio(figures['raftSequential']!, figures['etcdSequential']!);
         ratios['raftPer1000Pipelined64/etcdPer1000Pipelined64'] = ratio(figures['raftPer1000Pipelined64']!, figures['etcdPer1000Pipelined64']!);
+        ratios['raftMembersCpuSequential/etcd'] = ratio(figures['raftMembersCpuUsPerSequentialWrite']!, figures['etcdMembersCpuUsPerSequentialWrite']!);
+        ratios['raftMembersCpuPipelined/etcd'] = ratio(figures['raftMembersCpuUsPerPipelinedWrite']!, figures['etcdMembersCpuUsPerPipelinedWrite']!);
       }
       const failoverMs = await failover(c, leader);
       ctx.progress(`failover: leader killed → next committed write in ${failoverMs.toFixed(0)} ms`);

@@ -9,13 +9,23 @@ import { sleep } from '../../../src/util/clock.js';
 
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), 'member-main.js');
 
-/** A TCP port free on loopback right now. */
+/**
+ * A TCP port free on loopback right now, below the kernel's ephemeral range (32768 and up): a port
+ * from that range can be taken, before its member listens on it, as the source port of another
+ * member's outgoing connection (seen: a member dying of EADDRINUSE at start).
+ */
 export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const srv = createServer();
+    const bound = await new Promise<boolean>((r) => {
+      srv.once('error', () => r(false));
+      srv.listen(port, '127.0.0.1', () => r(true));
+    });
+    if (!bound) continue;
+    await new Promise((r) => srv.close(r));
+    return port;
+  }
 }
 
 interface Member {
@@ -64,6 +74,11 @@ export class MemberCluster {
       env: { ...process.env, ...this.env },
     });
     closeSync(fd);
+  }
+
+  /** The members' process IDs (those running). */
+  pids(): number[] {
+    return this.members.flatMap((m) => (m.proc?.pid === undefined ? [] : [m.proc.pid]));
   }
 
   signal(id: string, sig: NodeJS.Signals): void {
