@@ -47,9 +47,9 @@ export interface RaftNodeEvents {
  * Ready loop — apply what is committed, persist (fsync), then send, then advance — so nothing
  * this member sends depends on what is not on its disk yet (a leader's appends excepted: see
  * `Ready.sendNow`). Committed entries apply before the write (a quorum holds them already, as
- * etcd applies them). While a write is being synced the core keeps taking messages and
- * proposals, and the next Ready writes all of them with one fsync. Takes snapshots and compacts
- * the log as entries pile up.
+ * etcd applies them). The log write and its fsync hold the thread, as etcd's Raft loop waits
+ * for its own; messages and proposals that arrive meanwhile wait in the sockets, and the next
+ * Ready writes all of them with one fsync. Takes snapshots and compacts the log as entries pile up.
  */
 export class RaftNode {
   readonly core: RaftCore;
@@ -187,9 +187,8 @@ export class RaftNode {
 
   private processReady(): void {
     if (this.stopped) return;
-    // While this member's write is in progress, what a quorum has committed since applies at once
-    // (a leader's commit does not wait for its own copy when two followers have theirs).
-    // A leader sends what it proposed meanwhile at once (its followers write while it does).
+    // While a Ready is being handled (its turns of the event loop around the log write), what a
+    // quorum has committed since applies at once, and a leader sends what it proposed meanwhile.
     if (this.running) {
       if (this.inFlight?.sendNow) for (const m of this.core.leaderMessagesNow()) this.opts.transport.send(m);
       return this.applyEntries(this.inFlight?.snapshot ? [] : this.core.takeCommitted());
@@ -227,20 +226,25 @@ export class RaftNode {
     this.apply(rd);
     // The transport gets a turn of the event loop to put the appends on the wire before the log write takes the thread.
     if (sendFirst && rd.messages.length > 0) {
-      await new Promise<void>((resolve) => this.schedule(resolve));
+      await this.turn();
       if (this.stopped) return;
     }
     await storage.save(rd.hardState, rd.entries);
     if (this.stopped) return;
     // A leader that only tells its followers a new commit index lets the callers of what it applied answer first.
     if (!sendFirst && rd.sendNow && rd.committed.length > 0) {
-      await new Promise<void>((resolve) => this.schedule(resolve));
+      await this.turn();
       if (this.stopped) return;
     }
     if (!sendFirst) for (const m of rd.messages) transport.send(m);
     this.core.advance(rd);
     if (rd.softState) this.leaderChanged(rd.softState);
     this.maybeSnapshot();
+  }
+
+  /** A turn of the event loop, for what is queued to run before the Ready goes on. */
+  private turn(): Promise<void> {
+    return new Promise((resolve) => this.schedule(resolve));
   }
 
   private apply(rd: Ready): void {

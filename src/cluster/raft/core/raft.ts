@@ -262,7 +262,7 @@ export class RaftCore {
     const s = this.softState();
     const h = this.hardState();
     const rd: Ready = {
-      sendNow: this.role === 'leader' && h.term === this.prevHard.term && h.vote === this.prevHard.vote,
+      sendNow: this.maySendNow(h),
       entries: this.log.unstableEntries(),
       committed: this.log.nextCommitted(),
       messages: this.msgs,
@@ -276,6 +276,11 @@ export class RaftCore {
     return rd;
   }
 
+  /** Whether messages may go out before the Ready's write: a leader's, whose term and vote are on disk already (Ready.sendNow). */
+  private maySendNow(h: HardState): boolean {
+    return this.role === 'leader' && h.term === this.prevHard.term && h.vote === this.prevHard.vote;
+  }
+
   /**
    * A leader's messages, handed out now, outside a Ready, while the driver is still writing the
    * last one: appends of entries proposed since (Raft thesis §10.2.1: a leader may send entries
@@ -283,8 +288,7 @@ export class RaftCore {
    * yet, or when it does not lead.
    */
   leaderMessagesNow(): Message[] {
-    const h = this.hardState();
-    if (this.role !== 'leader' || h.term !== this.prevHard.term || h.vote !== this.prevHard.vote) return [];
+    if (!this.maySendNow(this.hardState())) return [];
     if (this.appendsDue) this.sendAppends();
     this.appendsDue = false;
     const msgs = this.msgs;

@@ -45,13 +45,8 @@ export class FileStorage implements RaftStorage {
     return this.loaded;
   }
 
-  save(hardState: HardState | undefined, entries: readonly Entry[]): Promise<void> {
-    try {
-      this.wal.append(hardState, entries);
-      return Promise.resolve();
-    } catch (err) {
-      return Promise.reject(err);
-    }
+  async save(hardState: HardState | undefined, entries: readonly Entry[]): Promise<void> {
+    this.wal.append(hardState, entries);
   }
 
   saveSnapshot(snapshot: Snapshot): void {

@@ -110,10 +110,10 @@ export class Wal {
    * member has little to do meanwhile that does not wait for this write (etcd's Raft loop waits for
    * its log's fsync too), while libuv's thread pool costs two thread hand-offs per write (measured
    * on a leader: 0.07–0.11 ms of CPU per sequential write) and its completion waits for a free
-   * event loop (the slowest 1% of a leader's syncs were seen after 2.2 ms, not 0.7). A record that only moves
-   * the commit index is not synced (a restart learns the rest again from the leader), as etcd's
-   * MustSync does; it is still written, since a restarted member knows its membership from the
-   * entries it applies.
+   * event loop (the slowest 1% of a leader's syncs were seen after 2.2 ms, not 0.7). A record that
+   * only moves the commit index is not synced (a restart learns the rest again from the leader), as
+   * etcd's MustSync does; it is still written, since a restarted member knows its membership from
+   * the entries it applies.
    */
   append(hardState: HardState | undefined, entries: readonly Entry[]): void {
     if (!hardState && entries.length === 0) return;
