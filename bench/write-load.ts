@@ -50,8 +50,11 @@ export class WriteLoad {
   /**
    * Node's JIT compiles the hot paths (of Shoal's members and of both clients) only after a few
    * thousand calls, and those of writes one at a time differ from those of 64 in flight (a Ready
-   * per entry, a commit notice per write): after 100 sequential writes Shoal's members still spent
-   * 2.3 ms of CPU per sequential write in the rounds, after 2,000 1.4–1.6 ms.
+   * per entry, a commit notice per write). It goes on long after: in the 3,000 sequential writes
+   * after 2,000, V8 still optimized about 240 functions in the three members (`--trace-opt`), up
+   * to 20 ms of a core each, about 0.8 s of compiling on the machine's two cores, and those writes'
+   * p99 was 4.1–4.6 ms; after 15,000, some 40 and 2.7–3.3 ms. A manager runs for days: the rounds
+   * measure that steady state.
    */
   async warmUp(writes: number, sequential: number): Promise<void> {
     await writeMany(this.write, 'warm', writes, IN_FLIGHT);

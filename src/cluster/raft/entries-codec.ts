@@ -15,25 +15,28 @@ const ENTRY_HEAD = 8 + 8 + 1 + 4;
  * field), then per entry: f64 index, f64 term, u8 type (1: conf), u32 data length, the data.
  */
 export function pack(head: object, entries: readonly Entry[] | undefined): Buffer {
-  const headBytes = Buffer.from(JSON.stringify(head));
-  let size = 1 + 4 + headBytes.length + 4;
-  const lengths = (entries ?? []).map((e) => Buffer.byteLength(e.data));
-  for (const len of lengths) size += ENTRY_HEAD + len;
+  // Written straight into one buffer: this runs for every message and log record.
+  const headJson = JSON.stringify(head);
+  const headLen = Buffer.byteLength(headJson);
+  let size = 1 + 4 + headLen + 4;
+  if (entries) for (const e of entries) size += ENTRY_HEAD + Buffer.byteLength(e.data);
   const buf = Buffer.allocUnsafe(size);
   buf[0] = PACKED;
-  buf.writeUInt32LE(headBytes.length, 1);
-  headBytes.copy(buf, 5);
-  let off = 5 + headBytes.length;
+  buf.writeUInt32LE(headLen, 1);
+  buf.write(headJson, 5, headLen, 'utf8');
+  let off = 5 + headLen;
   buf.writeUInt32LE(entries ? entries.length : ABSENT, off);
   off += 4;
-  entries?.forEach((e, i) => {
-    buf.writeDoubleLE(e.index, off);
-    buf.writeDoubleLE(e.term, off + 8);
-    buf[off + 16] = e.type === 'conf' ? 1 : 0;
-    buf.writeUInt32LE(lengths[i]!, off + 17);
-    off += ENTRY_HEAD;
-    off += buf.write(e.data, off, lengths[i]!, 'utf8');
-  });
+  if (entries) {
+    for (const e of entries) {
+      buf.writeDoubleLE(e.index, off);
+      buf.writeDoubleLE(e.term, off + 8);
+      buf[off + 16] = e.type === 'conf' ? 1 : 0;
+      const len = buf.write(e.data, off + ENTRY_HEAD, 'utf8');
+      buf.writeUInt32LE(len, off + 17);
+      off += ENTRY_HEAD + len;
+    }
+  }
   return buf;
 }
 

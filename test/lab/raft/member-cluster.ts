@@ -108,7 +108,9 @@ export class MemberCluster {
   call(id: string, path: string): Promise<{ status: number; body: Record<string, unknown> }> {
     return new Promise((resolve, reject) => {
       const session = this.session(id);
-      const req = session.request({ ':method': path.startsWith('/write') ? 'POST' : 'GET', ':path': path });
+      // No body: the stream ends with its headers. A separate end() (an empty DATA frame after them) costs the
+      // member an ERR_STREAM_DESTROYED object per request, about 5 µs of its CPU (Node's http2 server).
+      const req = session.request({ ':method': path.startsWith('/write') ? 'POST' : 'GET', ':path': path }, { endStream: true });
       let status = 0;
       const chunks: Buffer[] = [];
       req.setTimeout(8000, () => {
@@ -126,7 +128,6 @@ export class MemberCluster {
         }
       });
       req.on('error', reject);
-      req.end();
     });
   }
 

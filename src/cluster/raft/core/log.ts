@@ -135,6 +135,10 @@ export class RaftLog {
     return this.committed > Math.max(this.applied, this.offsetIndex);
   }
 
+  hasUnstableEntries(): boolean {
+    return this.entries.length > this.stable - this.offsetIndex;
+  }
+
   unstableEntries(): Entry[] {
     return this.entries.slice(this.stable - this.offsetIndex);
   }

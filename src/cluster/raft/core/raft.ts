@@ -247,7 +247,7 @@ export class RaftCore {
       this.msgs.length > 0 ||
       this.appendsDue ||
       this.readStates.length > 0 ||
-      this.log.unstableEntries().length > 0 ||
+      this.log.hasUnstableEntries() ||
       this.log.unstableSnapshot !== undefined ||
       this.log.hasNextCommitted() ||
       s.lead !== this.prevSoft.lead ||
@@ -693,7 +693,9 @@ export class RaftCore {
     // the commit index: it needs no answer. With acknowledgements outstanding (maybe lost), the
     // answer is what lets the leader know the follower's log again.
     const commitOnly = ents.length === 0 && pr.state === 'replicate' && pr.match >= prevIndex;
-    this.send({ type: 'app', to, index: prevIndex, logTerm: prevTerm, entries: ents, commit: this.log.committed, ...(commitOnly ? { commitOnly } : {}) });
+    const m: Omit<Message, 'from' | 'term'> = { type: 'app', to, index: prevIndex, logTerm: prevTerm, entries: ents, commit: this.log.committed };
+    if (commitOnly) m.commitOnly = true;
+    this.send(m);
     pr.commitSent = this.log.committed;
     if (ents.length > 0) {
       const last = ents[ents.length - 1]!.index;
@@ -742,10 +744,10 @@ export class RaftCore {
   }
 
   private maybeCommit(): boolean {
-    const matches = this.voters()
-      .map((id) => this.prs.get(id)!.match)
-      .sort((a, b) => b - a);
-    if (matches.length === 0 || !this.log.maybeCommit(matches[this.quorum() - 1]!, this.term)) return false;
+    // Runs on every acknowledgement: the voters' matches are gathered without the voter list's arrays.
+    const matches: number[] = [];
+    for (const pr of this.prs.values()) if (!pr.learner) matches.push(pr.match);
+    if (matches.length === 0 || !this.log.maybeCommit(majorityMatch(matches), this.term)) return false;
     this.releasePendingReads();
     return true;
   }
@@ -823,9 +825,27 @@ export class RaftCore {
     return Math.floor(this.voters().length / 2) + 1;
   }
 
+  /** Stamps `m` (a literal of the caller's, not copied: this runs for every message) with its sender and term. */
   private send(m: Omit<Message, 'from' | 'term'> & { term?: number }): void {
-    this.msgs.push({ ...m, from: this.id, term: m.term ?? this.term } as Message);
+    const out = m as Message;
+    out.from = this.id;
+    out.term = m.term ?? this.term;
+    this.msgs.push(out);
   }
+}
+
+/**
+ * The highest index a majority of `matches` has reached. Sorts them in place by insertion: a few
+ * voters at most, and Array.prototype.sort allocates about 1 KB a call (TimSort's work arrays).
+ */
+function majorityMatch(matches: number[]): number {
+  for (let i = 1; i < matches.length; i++) {
+    const v = matches[i]!;
+    let j = i - 1;
+    for (; j >= 0 && matches[j]! < v; j--) matches[j + 1] = matches[j]!;
+    matches[j + 1] = v;
+  }
+  return matches[Math.floor(matches.length / 2)]!;
 }
 
 function sameHardState(a: HardState, b: HardState): boolean {
