@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sleep } from '../src/util/clock.js';
 import { exec } from '../src/util/exec.js';
+import { startedPids } from '../test/lab/pids.js';
 import { freePort } from '../test/lab/raft/member-cluster.js';
 
 /** A protobuf length-delimited field. */
@@ -117,7 +118,7 @@ export class EtcdCluster {
 
   /** The members' process IDs. */
   pids(): number[] {
-    return this.members.flatMap((m) => (m.proc?.pid === undefined ? [] : [m.proc.pid]));
+    return startedPids(this.members.map((m) => m.proc));
   }
 
   async stop(): Promise<void> {

@@ -23,6 +23,11 @@ export function startTicks(pid: number): number | undefined {
   return f ? Number(f[19]) : undefined;
 }
 
+/** The process IDs of those of `procs` that were started. */
+export function startedPids(procs: readonly ({ pid?: number | undefined } | undefined)[]): number[] {
+  return procs.flatMap((p) => (p?.pid === undefined ? [] : [p.pid]));
+}
+
 function allPids(): number[] {
   return readdirSync('/proc')
     .filter((d) => /^\d+$/.test(d))

@@ -67,8 +67,8 @@ sock.on('error', (err: NodeJS.ErrnoException) => {
   // A write after the reset arrived fails with EPIPE instead. That write takes the socket's error, so a
   // read after it sees an end: the 'end' then came from the reset, and the error says so.
   const reset = err.code === 'ECONNRESET' || err.code === 'EPIPE';
-  if (reset && ended === 'end') ended = 'reset';
-  ended ||= reset ? 'reset' : (err.code ?? err.message);
+  if (reset && (!ended || ended === 'end')) ended = 'reset';
+  else ended ||= err.code ?? err.message;
 });
 sock.on('close', () => {
   // The bytes that came back against the same count of the pattern.

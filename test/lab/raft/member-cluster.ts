@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sleep } from '../../../src/util/clock.js';
+import { startedPids } from '../pids.js';
 
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), 'member-main.js');
 
@@ -78,7 +79,7 @@ export class MemberCluster {
 
   /** The members' process IDs (those running). */
   pids(): number[] {
-    return this.members.flatMap((m) => (m.proc?.pid === undefined ? [] : [m.proc.pid]));
+    return startedPids(this.members.map((m) => m.proc));
   }
 
   signal(id: string, sig: NodeJS.Signals): void {
