@@ -1,8 +1,10 @@
 // A client for mesh tests, run inside a lab namespace: `node probe.js '<json request>'`; prints a JSON result.
 // Each TCP request is one new connection (that sends `request` first, if given) and reads the task's first line ("<name>"); each UDP
 // request a datagram from a fresh socket (a new flow) that reads the task's answer.
+// In count mode a UDP socket stays bound until the run ends: a port the kernel handed out again
+// would be the same flow (pinned to its first backend by conntrack or the proxy), not a new one.
 import { connect } from 'node:net';
-import { createSocket } from 'node:dgram';
+import { createSocket, type Socket } from 'node:dgram';
 import { existsSync } from 'node:fs';
 
 export interface Target {
@@ -73,12 +75,15 @@ function tcpOnce(t: Target, timeoutMs: number, request?: string, localPort?: num
   });
 }
 
-function udpOnce(t: Target, timeoutMs: number, localPort?: number, localAddress?: string): Promise<string> {
+/** One datagram and its answer; the socket is closed after, or kept in `bound` when given. */
+function udpOnce(t: Target, timeoutMs: number, localPort?: number, localAddress?: string, bound?: Socket[]): Promise<string> {
   return new Promise((resolve, reject) => {
     const s = createSocket('udp4');
     const done = (err: Error | undefined, answer?: string) => {
       clearTimeout(timer);
-      s.close();
+      s.removeAllListeners('message');
+      if (bound) bound.push(s);
+      else s.close();
       if (err) reject(err);
       else resolve(answer!);
     };
@@ -100,10 +105,13 @@ async function run(req: ProbeRequest): Promise<ProbeResult> {
   };
   switch (req.mode) {
     case 'count': {
-      const once = (t: Target, ms: number) => (req.proto === 'tcp' ? tcpOnce(t, ms, req.request, req.localPort, req.localAddress) : udpOnce(t, ms, req.localPort, req.localAddress));
+      const bound: Socket[] = [];
+      const held = req.localPort === undefined ? bound : undefined;
+      const once = (t: Target, ms: number) => (req.proto === 'tcp' ? tcpOnce(t, ms, req.request, req.localPort, req.localAddress) : udpOnce(t, ms, req.localPort, req.localAddress, held));
       for (const t of req.targets) {
         for (let i = 0; i < req.n; i++) await once(t, req.timeoutMs ?? 2000).then(ok, fail);
       }
+      for (const s of bound) s.close();
       return res;
     }
     case 'load': {
