@@ -79,9 +79,12 @@ function tcpOnce(t: Target, timeoutMs: number, request?: string, localPort?: num
 function udpOnce(t: Target, timeoutMs: number, localPort?: number, localAddress?: string, bound?: Socket[]): Promise<string> {
   return new Promise((resolve, reject) => {
     const s = createSocket('udp4');
+    let settled = false;
     const done = (err: Error | undefined, answer?: string) => {
+      // Once: a kept socket still listens for errors, and must be closed only once.
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
-      s.removeAllListeners('message');
       if (bound) bound.push(s);
       else s.close();
       if (err) reject(err);
